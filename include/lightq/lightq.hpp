@@ -1,0 +1,11 @@
+// lightq umbrella header: includes every public header.
+#pragma once
+
+#include "lightq/config.hpp"
+#include "lightq/version.hpp"
+#include "lightq/core/arch.hpp"
+#include "lightq/core/cpu_features.hpp"
+#include "lightq/core/error.hpp"
+#include "lightq/core/aligned.hpp"
+#include "lightq/tensor/tensor_view.hpp"
+#include "lightq/tensor/tensor.hpp"

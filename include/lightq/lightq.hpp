@@ -9,3 +9,4 @@
 #include "lightq/core/aligned.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 #include "lightq/tensor/tensor.hpp"
+#include "lightq/quant/requantize.hpp"

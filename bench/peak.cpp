@@ -1,0 +1,674 @@
+// Peak-throughput probe: register-resident FMA / int8 dot-product loops and streaming bandwidth.
+//
+// The compute loops are inline asm so that g++ and clang++ both run exactly the intended
+// instruction stream: N independent accumulators (more than latency x issue width), operands in
+// registers, no loads, one counter decrement per unrolled body. Each probe is calibrated to run
+// for a few milliseconds, repeated, and the median is kept (the best run is printed beside it).
+#include "peak.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+#include <ctime>
+
+#if defined(__linux__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+#include "lightq/core/arch.hpp"
+#include "lightq/core/cpu_features.hpp"
+
+#ifndef LIGHTQ_BENCH_FLAGS
+#define LIGHTQ_BENCH_FLAGS "(unknown)"
+#endif
+
+namespace lightq::bench {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// This thread's CPU time: time spent descheduled (the machine is shared) does not count, as
+// in Google Benchmark's default rates. Falls back to the wall clock.
+double thread_seconds() {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  timespec ts{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+#endif
+  return std::chrono::duration<double>(clock_type::now().time_since_epoch()).count();
+}
+
+// Keeps a value alive without the compiler proving anything about it.
+template <class T>
+void keep(const T& value) {
+  static volatile unsigned char sink;
+  unsigned char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  sink = static_cast<unsigned char>(sink ^ bytes[0] ^ bytes[sizeof(T) - 1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compute kernels. Each runs `n` iterations of an unrolled body; `ops_per_iteration` below
+// counts 2 ops per multiply-add lane (the GEMM convention: flop or int op).
+// ---------------------------------------------------------------------------------------------
+using kernel_fn = void (*)(std::int64_t n);
+
+#if defined(__x86_64__)
+
+// 16 dependent 1-cycle adds per iteration: iterations * 16 / seconds ~ core clock.
+[[maybe_unused]] void clock_chain(std::int64_t n) {
+  // Register-register adds: recent Intel cores fold chains of add-immediate in the renamer.
+  std::uint64_t x = 0, one = 1;
+  __asm__ volatile(
+      ".p2align 5\n"
+      "1:\n\t"
+      "add %[y], %[x]\n\tadd %[y], %[x]\n\tadd %[y], %[x]\n\tadd %[y], %[x]\n\t"
+      "add %[y], %[x]\n\tadd %[y], %[x]\n\tadd %[y], %[x]\n\tadd %[y], %[x]\n\t"
+      "add %[y], %[x]\n\tadd %[y], %[x]\n\tadd %[y], %[x]\n\tadd %[y], %[x]\n\t"
+      "add %[y], %[x]\n\tadd %[y], %[x]\n\tadd %[y], %[x]\n\tadd %[y], %[x]\n\t"
+      "sub $1, %[n]\n\t"
+      "jnz 1b\n\t"
+      : [n] "+r"(n), [x] "+r"(x)
+      : [y] "r"(one)
+      : "cc");
+  keep(x);
+}
+constexpr double clock_chain_per_iteration = 16;
+
+#if defined(__AVX2__) && defined(__FMA__)
+// 12 ymm accumulators x vfmadd231ps (FMA latency 4-5, 2 per cycle: 8-10 needed).
+[[maybe_unused]] void fma_ymm(std::int64_t n) {
+  __asm__ volatile(
+      "vxorps %%ymm0, %%ymm0, %%ymm0\n\tvxorps %%ymm1, %%ymm1, %%ymm1\n\t"
+      "vxorps %%ymm2, %%ymm2, %%ymm2\n\tvxorps %%ymm3, %%ymm3, %%ymm3\n\t"
+      "vxorps %%ymm4, %%ymm4, %%ymm4\n\tvxorps %%ymm5, %%ymm5, %%ymm5\n\t"
+      "vxorps %%ymm6, %%ymm6, %%ymm6\n\tvxorps %%ymm7, %%ymm7, %%ymm7\n\t"
+      "vxorps %%ymm8, %%ymm8, %%ymm8\n\tvxorps %%ymm9, %%ymm9, %%ymm9\n\t"
+      "vxorps %%ymm10, %%ymm10, %%ymm10\n\tvxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+      "vxorps %%ymm14, %%ymm14, %%ymm14\n\tvxorps %%ymm15, %%ymm15, %%ymm15\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %%ymm0\n\tvfmadd231ps %%ymm14, %%ymm15, %%ymm1\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %%ymm2\n\tvfmadd231ps %%ymm14, %%ymm15, %%ymm3\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %%ymm4\n\tvfmadd231ps %%ymm14, %%ymm15, %%ymm5\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %%ymm6\n\tvfmadd231ps %%ymm14, %%ymm15, %%ymm7\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %%ymm8\n\tvfmadd231ps %%ymm14, %%ymm15, %%ymm9\n\t"
+      "vfmadd231ps %%ymm14, %%ymm15, %%ymm10\n\tvfmadd231ps %%ymm14, %%ymm15, %%ymm11\n\t"
+      "sub $1, %[n]\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm14", "xmm15");
+}
+[[maybe_unused]] constexpr double fma_ymm_ops = 12 * 8 * 2;
+
+// The AVX2 int8 sequence: vpmaddubsw (u8 x s8 -> s16 pairs) + vpmaddwd (x 1 -> s32) + vpaddd.
+// 6 independent groups; 32 multiply-adds (64 ops) per group.
+[[maybe_unused]] void maddubs_ymm(std::int64_t n) {
+  __asm__ volatile(
+      "vpxor %%ymm6, %%ymm6, %%ymm6\n\tvpxor %%ymm7, %%ymm7, %%ymm7\n\t"
+      "vpxor %%ymm8, %%ymm8, %%ymm8\n\tvpxor %%ymm9, %%ymm9, %%ymm9\n\t"
+      "vpxor %%ymm10, %%ymm10, %%ymm10\n\tvpxor %%ymm11, %%ymm11, %%ymm11\n\t"
+      "vpcmpeqw %%ymm13, %%ymm13, %%ymm13\n\tvpsrlw $15, %%ymm13, %%ymm13\n\t"  // int16 ones
+      "vpxor %%ymm14, %%ymm14, %%ymm14\n\tvpxor %%ymm15, %%ymm15, %%ymm15\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "vpmaddubsw %%ymm15, %%ymm14, %%ymm0\n\tvpmaddubsw %%ymm15, %%ymm14, %%ymm1\n\t"
+      "vpmaddubsw %%ymm15, %%ymm14, %%ymm2\n\tvpmaddubsw %%ymm15, %%ymm14, %%ymm3\n\t"
+      "vpmaddubsw %%ymm15, %%ymm14, %%ymm4\n\tvpmaddubsw %%ymm15, %%ymm14, %%ymm5\n\t"
+      "vpmaddwd %%ymm13, %%ymm0, %%ymm0\n\tvpmaddwd %%ymm13, %%ymm1, %%ymm1\n\t"
+      "vpmaddwd %%ymm13, %%ymm2, %%ymm2\n\tvpmaddwd %%ymm13, %%ymm3, %%ymm3\n\t"
+      "vpmaddwd %%ymm13, %%ymm4, %%ymm4\n\tvpmaddwd %%ymm13, %%ymm5, %%ymm5\n\t"
+      "vpaddd %%ymm0, %%ymm6, %%ymm6\n\tvpaddd %%ymm1, %%ymm7, %%ymm7\n\t"
+      "vpaddd %%ymm2, %%ymm8, %%ymm8\n\tvpaddd %%ymm3, %%ymm9, %%ymm9\n\t"
+      "vpaddd %%ymm4, %%ymm10, %%ymm10\n\tvpaddd %%ymm5, %%ymm11, %%ymm11\n\t"
+      "sub $1, %[n]\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm13", "xmm14", "xmm15");
+}
+[[maybe_unused]] constexpr double maddubs_ymm_ops = 6 * 32 * 2;
+
+// Exact int8 via int16: vpmaddwd (s16 x s16 pairs -> s32) + vpaddd. 8 groups, 16 multiply-adds
+// (32 ops) per group.
+[[maybe_unused]] void madd16_ymm(std::int64_t n) {
+  __asm__ volatile(
+      "vpxor %%ymm8, %%ymm8, %%ymm8\n\tvpxor %%ymm9, %%ymm9, %%ymm9\n\t"
+      "vpxor %%ymm10, %%ymm10, %%ymm10\n\tvpxor %%ymm11, %%ymm11, %%ymm11\n\t"
+      "vpxor %%ymm12, %%ymm12, %%ymm12\n\tvpxor %%ymm13, %%ymm13, %%ymm13\n\t"
+      "vpxor %%ymm6, %%ymm6, %%ymm6\n\tvpxor %%ymm7, %%ymm7, %%ymm7\n\t"
+      "vpxor %%ymm14, %%ymm14, %%ymm14\n\tvpxor %%ymm15, %%ymm15, %%ymm15\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "vpmaddwd %%ymm15, %%ymm14, %%ymm0\n\tvpmaddwd %%ymm15, %%ymm14, %%ymm1\n\t"
+      "vpmaddwd %%ymm15, %%ymm14, %%ymm2\n\tvpmaddwd %%ymm15, %%ymm14, %%ymm3\n\t"
+      "vpmaddwd %%ymm15, %%ymm14, %%ymm4\n\tvpmaddwd %%ymm15, %%ymm14, %%ymm5\n\t"
+      "vpaddd %%ymm0, %%ymm8, %%ymm8\n\tvpaddd %%ymm1, %%ymm9, %%ymm9\n\t"
+      "vpaddd %%ymm2, %%ymm10, %%ymm10\n\tvpaddd %%ymm3, %%ymm11, %%ymm11\n\t"
+      "vpaddd %%ymm4, %%ymm12, %%ymm12\n\tvpaddd %%ymm5, %%ymm13, %%ymm13\n\t"
+      "vpmaddwd %%ymm15, %%ymm14, %%ymm0\n\tvpmaddwd %%ymm15, %%ymm14, %%ymm1\n\t"
+      "vpaddd %%ymm0, %%ymm6, %%ymm6\n\tvpaddd %%ymm1, %%ymm7, %%ymm7\n\t"
+      "sub $1, %[n]\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+[[maybe_unused]] constexpr double madd16_ymm_ops = 8 * 16 * 2;
+#endif  // AVX2 + FMA
+
+#if defined(__AVX512F__) && defined(__AVX512VNNI__)
+// 16 zmm accumulators x vfmadd231ps.
+[[maybe_unused]] void fma_zmm(std::int64_t n) {
+  __asm__ volatile(
+      "vpxord %%zmm0, %%zmm0, %%zmm0\n\tvpxord %%zmm1, %%zmm1, %%zmm1\n\t"
+      "vpxord %%zmm2, %%zmm2, %%zmm2\n\tvpxord %%zmm3, %%zmm3, %%zmm3\n\t"
+      "vpxord %%zmm4, %%zmm4, %%zmm4\n\tvpxord %%zmm5, %%zmm5, %%zmm5\n\t"
+      "vpxord %%zmm6, %%zmm6, %%zmm6\n\tvpxord %%zmm7, %%zmm7, %%zmm7\n\t"
+      "vpxord %%zmm8, %%zmm8, %%zmm8\n\tvpxord %%zmm9, %%zmm9, %%zmm9\n\t"
+      "vpxord %%zmm10, %%zmm10, %%zmm10\n\tvpxord %%zmm11, %%zmm11, %%zmm11\n\t"
+      "vpxord %%zmm12, %%zmm12, %%zmm12\n\tvpxord %%zmm13, %%zmm13, %%zmm13\n\t"
+      "vpxord %%zmm14, %%zmm14, %%zmm14\n\tvpxord %%zmm15, %%zmm15, %%zmm15\n\t"
+      "vpxord %%zmm30, %%zmm30, %%zmm30\n\tvpxord %%zmm31, %%zmm31, %%zmm31\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "vfmadd231ps %%zmm30, %%zmm31, %%zmm0\n\tvfmadd231ps %%zmm30, %%zmm31, %%zmm1\n\t"
+      "vfmadd231ps %%zmm30, %%zmm31, %%zmm2\n\tvfmadd231ps %%zmm30, %%zmm31, %%zmm3\n\t"
+      "vfmadd231ps %%zmm30, %%zmm31, %%zmm4\n\tvfmadd231ps %%zmm30, %%zmm31, %%zmm5\n\t"
+      "vfmadd231ps %%zmm30, %%zmm31, %%zmm6\n\tvfmadd231ps %%zmm30, %%zmm31, %%zmm7\n\t"
+      "vfmadd231ps %%zmm30, %%zmm31, %%zmm8\n\tvfmadd231ps %%zmm30, %%zmm31, %%zmm9\n\t"
+      "vfmadd231ps %%zmm30, %%zmm31, %%zmm10\n\tvfmadd231ps %%zmm30, %%zmm31, %%zmm11\n\t"
+      "vfmadd231ps %%zmm30, %%zmm31, %%zmm12\n\tvfmadd231ps %%zmm30, %%zmm31, %%zmm13\n\t"
+      "vfmadd231ps %%zmm30, %%zmm31, %%zmm14\n\tvfmadd231ps %%zmm30, %%zmm31, %%zmm15\n\t"
+      "sub $1, %[n]\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm30", "xmm31");
+}
+[[maybe_unused]] constexpr double fma_zmm_ops = 16 * 16 * 2;
+
+// 16 zmm accumulators x vpdpbusd (u8 x s8, 4-way dot into s32; latency 5, 1-2 per cycle).
+[[maybe_unused]] void vnni_zmm(std::int64_t n) {
+  __asm__ volatile(
+      "vpxord %%zmm0, %%zmm0, %%zmm0\n\tvpxord %%zmm1, %%zmm1, %%zmm1\n\t"
+      "vpxord %%zmm2, %%zmm2, %%zmm2\n\tvpxord %%zmm3, %%zmm3, %%zmm3\n\t"
+      "vpxord %%zmm4, %%zmm4, %%zmm4\n\tvpxord %%zmm5, %%zmm5, %%zmm5\n\t"
+      "vpxord %%zmm6, %%zmm6, %%zmm6\n\tvpxord %%zmm7, %%zmm7, %%zmm7\n\t"
+      "vpxord %%zmm8, %%zmm8, %%zmm8\n\tvpxord %%zmm9, %%zmm9, %%zmm9\n\t"
+      "vpxord %%zmm10, %%zmm10, %%zmm10\n\tvpxord %%zmm11, %%zmm11, %%zmm11\n\t"
+      "vpxord %%zmm12, %%zmm12, %%zmm12\n\tvpxord %%zmm13, %%zmm13, %%zmm13\n\t"
+      "vpxord %%zmm14, %%zmm14, %%zmm14\n\tvpxord %%zmm15, %%zmm15, %%zmm15\n\t"
+      "vpxord %%zmm30, %%zmm30, %%zmm30\n\tvpxord %%zmm31, %%zmm31, %%zmm31\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "vpdpbusd %%zmm30, %%zmm31, %%zmm0\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm1\n\t"
+      "vpdpbusd %%zmm30, %%zmm31, %%zmm2\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm3\n\t"
+      "vpdpbusd %%zmm30, %%zmm31, %%zmm4\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm5\n\t"
+      "vpdpbusd %%zmm30, %%zmm31, %%zmm6\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm7\n\t"
+      "vpdpbusd %%zmm30, %%zmm31, %%zmm8\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm9\n\t"
+      "vpdpbusd %%zmm30, %%zmm31, %%zmm10\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm11\n\t"
+      "vpdpbusd %%zmm30, %%zmm31, %%zmm12\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm13\n\t"
+      "vpdpbusd %%zmm30, %%zmm31, %%zmm14\n\tvpdpbusd %%zmm30, %%zmm31, %%zmm15\n\t"
+      "sub $1, %[n]\n\t"
+      "jnz 1b\n\t"
+      "vzeroupper\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm30", "xmm31");
+}
+[[maybe_unused]] constexpr double vnni_zmm_ops = 16 * 64 * 2;
+#endif  // AVX-512 VNNI
+
+#elif defined(__aarch64__)
+
+[[maybe_unused]] void clock_chain(std::int64_t n) {
+  std::uint64_t x = 0;
+  __asm__ volatile(
+      "1:\n\t"
+      "add %[x], %[x], #1\n\tadd %[x], %[x], #1\n\tadd %[x], %[x], #1\n\tadd %[x], %[x], #1\n\t"
+      "add %[x], %[x], #1\n\tadd %[x], %[x], #1\n\tadd %[x], %[x], #1\n\tadd %[x], %[x], #1\n\t"
+      "add %[x], %[x], #1\n\tadd %[x], %[x], #1\n\tadd %[x], %[x], #1\n\tadd %[x], %[x], #1\n\t"
+      "add %[x], %[x], #1\n\tadd %[x], %[x], #1\n\tadd %[x], %[x], #1\n\tadd %[x], %[x], #1\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [n] "+r"(n), [x] "+r"(x)
+      :
+      : "cc");
+  keep(x);
+}
+constexpr double clock_chain_per_iteration = 16;
+
+#if defined(__ARM_NEON)
+// 16 q-register accumulators x fmla (latency 4, 2 per cycle on big cores: 8 needed).
+[[maybe_unused]] void fma_neon(std::int64_t n) {
+  __asm__ volatile(
+      "movi v0.4s, #0\n\tmovi v1.4s, #0\n\tmovi v2.4s, #0\n\tmovi v3.4s, #0\n\t"
+      "movi v4.4s, #0\n\tmovi v5.4s, #0\n\tmovi v6.4s, #0\n\tmovi v7.4s, #0\n\t"
+      "movi v8.4s, #0\n\tmovi v9.4s, #0\n\tmovi v10.4s, #0\n\tmovi v11.4s, #0\n\t"
+      "movi v12.4s, #0\n\tmovi v13.4s, #0\n\tmovi v14.4s, #0\n\tmovi v15.4s, #0\n\t"
+      "movi v30.4s, #0\n\tmovi v31.4s, #0\n\t"
+      "1:\n\t"
+      "fmla v0.4s, v30.4s, v31.4s\n\tfmla v1.4s, v30.4s, v31.4s\n\t"
+      "fmla v2.4s, v30.4s, v31.4s\n\tfmla v3.4s, v30.4s, v31.4s\n\t"
+      "fmla v4.4s, v30.4s, v31.4s\n\tfmla v5.4s, v30.4s, v31.4s\n\t"
+      "fmla v6.4s, v30.4s, v31.4s\n\tfmla v7.4s, v30.4s, v31.4s\n\t"
+      "fmla v8.4s, v30.4s, v31.4s\n\tfmla v9.4s, v30.4s, v31.4s\n\t"
+      "fmla v10.4s, v30.4s, v31.4s\n\tfmla v11.4s, v30.4s, v31.4s\n\t"
+      "fmla v12.4s, v30.4s, v31.4s\n\tfmla v13.4s, v30.4s, v31.4s\n\t"
+      "fmla v14.4s, v30.4s, v31.4s\n\tfmla v15.4s, v30.4s, v31.4s\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
+        "v14", "v15", "v30", "v31");
+}
+[[maybe_unused]] constexpr double fma_neon_ops = 16 * 4 * 2;
+
+// Exact widening int8: smull (8 products -> s16) + smlal2 (8 more, summed in s16; exact for
+// weights in [-127, 127]) + sadalp (pairwise add into s32). 8 groups, 16 multiply-adds each.
+[[maybe_unused]] void smull_neon(std::int64_t n) {
+  __asm__ volatile(
+      "movi v0.4s, #0\n\tmovi v1.4s, #0\n\tmovi v2.4s, #0\n\tmovi v3.4s, #0\n\t"
+      "movi v4.4s, #0\n\tmovi v5.4s, #0\n\tmovi v6.4s, #0\n\tmovi v7.4s, #0\n\t"
+      "movi v30.16b, #0\n\tmovi v31.16b, #0\n\t"
+      "1:\n\t"
+      "smull v16.8h, v30.8b, v31.8b\n\tsmull v17.8h, v30.8b, v31.8b\n\t"
+      "smull v18.8h, v30.8b, v31.8b\n\tsmull v19.8h, v30.8b, v31.8b\n\t"
+      "smull v20.8h, v30.8b, v31.8b\n\tsmull v21.8h, v30.8b, v31.8b\n\t"
+      "smull v22.8h, v30.8b, v31.8b\n\tsmull v23.8h, v30.8b, v31.8b\n\t"
+      "smlal2 v16.8h, v30.16b, v31.16b\n\tsmlal2 v17.8h, v30.16b, v31.16b\n\t"
+      "smlal2 v18.8h, v30.16b, v31.16b\n\tsmlal2 v19.8h, v30.16b, v31.16b\n\t"
+      "smlal2 v20.8h, v30.16b, v31.16b\n\tsmlal2 v21.8h, v30.16b, v31.16b\n\t"
+      "smlal2 v22.8h, v30.16b, v31.16b\n\tsmlal2 v23.8h, v30.16b, v31.16b\n\t"
+      "sadalp v0.4s, v16.8h\n\tsadalp v1.4s, v17.8h\n\tsadalp v2.4s, v18.8h\n\tsadalp v3.4s, v19.8h\n\t"
+      "sadalp v4.4s, v20.8h\n\tsadalp v5.4s, v21.8h\n\tsadalp v6.4s, v22.8h\n\tsadalp v7.4s, v23.8h\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21",
+        "v22", "v23", "v30", "v31");
+}
+[[maybe_unused]] constexpr double smull_neon_ops = 8 * 16 * 2;
+
+#if defined(__ARM_FEATURE_DOTPROD)
+// 16 accumulators x sdot (4-way s8 dot into s32 lanes).
+[[maybe_unused]] void sdot_neon(std::int64_t n) {
+  __asm__ volatile(
+      "movi v0.4s, #0\n\tmovi v1.4s, #0\n\tmovi v2.4s, #0\n\tmovi v3.4s, #0\n\t"
+      "movi v4.4s, #0\n\tmovi v5.4s, #0\n\tmovi v6.4s, #0\n\tmovi v7.4s, #0\n\t"
+      "movi v8.4s, #0\n\tmovi v9.4s, #0\n\tmovi v10.4s, #0\n\tmovi v11.4s, #0\n\t"
+      "movi v12.4s, #0\n\tmovi v13.4s, #0\n\tmovi v14.4s, #0\n\tmovi v15.4s, #0\n\t"
+      "movi v30.16b, #0\n\tmovi v31.16b, #0\n\t"
+      "1:\n\t"
+      "sdot v0.4s, v30.16b, v31.16b\n\tsdot v1.4s, v30.16b, v31.16b\n\t"
+      "sdot v2.4s, v30.16b, v31.16b\n\tsdot v3.4s, v30.16b, v31.16b\n\t"
+      "sdot v4.4s, v30.16b, v31.16b\n\tsdot v5.4s, v30.16b, v31.16b\n\t"
+      "sdot v6.4s, v30.16b, v31.16b\n\tsdot v7.4s, v30.16b, v31.16b\n\t"
+      "sdot v8.4s, v30.16b, v31.16b\n\tsdot v9.4s, v30.16b, v31.16b\n\t"
+      "sdot v10.4s, v30.16b, v31.16b\n\tsdot v11.4s, v30.16b, v31.16b\n\t"
+      "sdot v12.4s, v30.16b, v31.16b\n\tsdot v13.4s, v30.16b, v31.16b\n\t"
+      "sdot v14.4s, v30.16b, v31.16b\n\tsdot v15.4s, v30.16b, v31.16b\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
+        "v14", "v15", "v30", "v31");
+}
+[[maybe_unused]] constexpr double sdot_neon_ops = 16 * 16 * 2;
+#endif  // dotprod
+#endif  // NEON
+#endif  // x86-64 / aarch64
+
+// Plain C++ (scalar backend and unknown targets): what the compiler makes of an unrolled
+// multiply-add recurrence under the backend's flags (SSE2 on x86, scalar on AArch64 +nosimd).
+[[maybe_unused]] void fma_generic(std::int64_t n) {
+  volatile float va = 0.999f, vb = 0.001f;
+  const float a = va, b = vb;
+  float acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = static_cast<float>(i);
+  for (std::int64_t it = 0; it < n; ++it)
+    for (int i = 0; i < 16; ++i) acc[i] = acc[i] * a + b;
+  float s = 0;
+  for (int i = 0; i < 16; ++i) s += acc[i];
+  keep(s);
+}
+[[maybe_unused]] constexpr double fma_generic_ops = 16 * 2;
+
+[[maybe_unused]] void int_generic(std::int64_t n) {
+  volatile std::int32_t va = 3, vb = 7;
+  const std::int32_t a = va, b = vb;
+  std::uint32_t acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = static_cast<std::uint32_t>(i);
+  for (std::int64_t it = 0; it < n; ++it)
+    for (int i = 0; i < 16; ++i) acc[i] = acc[i] * static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b);
+  std::uint32_t s = 0;
+  for (int i = 0; i < 16; ++i) s += acc[i];
+  keep(s);
+}
+[[maybe_unused]] constexpr double int_generic_ops = 16 * 2;
+
+// ---------------------------------------------------------------------------------------------
+// Timing
+// ---------------------------------------------------------------------------------------------
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  if (n == 0) return 0;
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+constexpr int kRuns = 7;
+constexpr double kRunSeconds = 0.008;
+
+// Calibrates the iteration count to ~kRunSeconds, then times kRuns runs. Returns per-second
+// rates of `ops_per_iteration * iterations` (median, best).
+std::pair<double, double> time_kernel(kernel_fn fn, double ops_per_iteration) {
+  std::int64_t n = 1000;
+  double t = 0;
+  for (;;) {  // also warms the unit up (AVX-512 frequency license, caches, page tables)
+    const double t0 = thread_seconds();
+    fn(n);
+    t = thread_seconds() - t0;
+    if (t >= kRunSeconds / 2 || n > (std::int64_t(1) << 40)) break;
+    n *= t > 0 ? std::max<std::int64_t>(2, static_cast<std::int64_t>(kRunSeconds / t)) : 16;
+  }
+  n = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(n) * kRunSeconds / std::max(t, 1e-9)));
+  std::vector<double> rates;
+  for (int r = 0; r < kRuns; ++r) {
+    const double t0 = thread_seconds();
+    fn(n);
+    const double s = thread_seconds() - t0;
+    rates.push_back(ops_per_iteration * static_cast<double>(n) / std::max(s, 1e-12));
+  }
+  return {median_of(rates), *std::max_element(rates.begin(), rates.end())};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory bandwidth
+// ---------------------------------------------------------------------------------------------
+struct big_buffer {
+  unsigned char* data = nullptr;
+  std::size_t bytes = 0;
+  explicit big_buffer(std::size_t n) : bytes(n) {
+#if defined(__linux__)
+    void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) p = nullptr;
+#if defined(MADV_HUGEPAGE)
+    if (p) madvise(p, n, MADV_HUGEPAGE);  // fewer TLB misses and page faults; best effort
+#endif
+    data = static_cast<unsigned char*>(p);
+#else
+    data = static_cast<unsigned char*>(std::malloc(n));
+#endif
+    if (data) std::memset(data, 1, n);  // first touch: every page is really backed
+  }
+  ~big_buffer() {
+#if defined(__linux__)
+    if (data) munmap(data, bytes);
+#else
+    std::free(data);
+#endif
+  }
+  big_buffer(const big_buffer&) = delete;
+  big_buffer& operator=(const big_buffer&) = delete;
+};
+
+// Widest vector of the flags (zmm / ymm / xmm / q), via GCC vector extensions (g++ and clang++).
+#if defined(__AVX512F__)
+constexpr int kVectorBytes = 64;
+#elif defined(__AVX2__)
+constexpr int kVectorBytes = 32;
+#else
+constexpr int kVectorBytes = 16;
+#endif
+typedef long long vec_t __attribute__((vector_size(kVectorBytes), aligned(kVectorBytes)));
+
+// Reads every byte once: 8 independent xor chains keep the loads in flight.
+std::uint64_t read_stream(const unsigned char* p, std::size_t bytes) {
+  const vec_t* v = reinterpret_cast<const vec_t*>(p);
+  const std::size_t count = bytes / sizeof(vec_t) / 8 * 8;
+  vec_t a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
+  for (std::size_t i = 0; i < count; i += 8) {
+    a0 ^= v[i + 0];
+    a1 ^= v[i + 1];
+    a2 ^= v[i + 2];
+    a3 ^= v[i + 3];
+    a4 ^= v[i + 4];
+    a5 ^= v[i + 5];
+    a6 ^= v[i + 6];
+    a7 ^= v[i + 7];
+  }
+  const vec_t s = a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ a5 ^ a6 ^ a7;
+  std::uint64_t r = 0;
+  for (int i = 0; i < kVectorBytes / 8; ++i) r ^= static_cast<std::uint64_t>(s[i]);
+  return r;
+}
+
+constexpr int kBandwidthRuns = 5;
+
+// ---------------------------------------------------------------------------------------------
+// Machine description
+// ---------------------------------------------------------------------------------------------
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::size_t parse_cache_size(const std::string& s) {
+  if (s.empty()) return 0;
+  std::size_t value = std::strtoull(s.c_str(), nullptr, 10);
+  const char suffix = s.back();
+  if (suffix == 'K') value <<= 10;
+  if (suffix == 'M') value <<= 20;
+  if (suffix == 'G') value <<= 30;
+  return value;
+}
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0 || line.rfind("Model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+std::string compiler_name() {
+#if defined(__clang__)
+  return std::string("clang++ ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("g++ ") + __VERSION__;
+#else
+  return "unknown compiler";
+#endif
+}
+
+std::string format(const char* fmt, double a, double b = 0, double c = 0) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, fmt, a, b, c);
+  return buf;
+}
+
+machine_peaks measure() {
+  const auto t_start = clock_type::now();
+  machine_peaks p{};
+  p.arch = lightq::default_arch::name;
+  p.compiler = compiler_name();
+  p.flags = LIGHTQ_BENCH_FLAGS;
+  p.cpu_model = cpu_model_name();
+  p.llc_bytes = llc_size_bytes();
+
+#if defined(__x86_64__) || defined(__aarch64__)
+  {
+    const auto [ghz_median, ghz_best] = time_kernel(clock_chain, clock_chain_per_iteration);
+    (void)ghz_best;
+    p.clock_ghz = ghz_median * 1e-9;
+  }
+#endif
+  auto add = [&](const char* name, const char* unit, kernel_fn fn, double ops) {
+    const auto [median, best] = time_kernel(fn, ops);
+    peak_measurement m;
+    m.name = name;
+    m.unit = unit;
+    m.median = median * 1e-9;
+    m.best = best * 1e-9;
+    m.ops_per_cycle = p.clock_ghz > 0 ? m.median / p.clock_ghz : 0;
+    p.measurements.push_back(m);
+    return m.median;
+  };
+
+#if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
+  p.fp32_gflops = add("fp32 FMA vfmadd231ps zmm", "GFLOP/s", fma_zmm, fma_zmm_ops);
+  p.int8_gops = add("int8 VNNI vpdpbusd zmm", "GOP/s", vnni_zmm, vnni_zmm_ops);
+#elif defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+  p.fp32_gflops = add("fp32 FMA vfmadd231ps ymm", "GFLOP/s", fma_ymm, fma_ymm_ops);
+  p.int8_maddubs_gops = add("int8 vpmaddubsw+vpmaddwd+vpaddd ymm", "GOP/s", maddubs_ymm, maddubs_ymm_ops);
+  p.int16_madd_gops = add("int8 via int16 vpmaddwd+vpaddd ymm", "GOP/s", madd16_ymm, madd16_ymm_ops);
+  p.int8_gops = p.int8_maddubs_gops;
+#elif defined(__aarch64__) && defined(__ARM_NEON) && defined(__ARM_FEATURE_DOTPROD)
+  p.fp32_gflops = add("fp32 FMA fmla v.4s", "GFLOP/s", fma_neon, fma_neon_ops);
+  p.int8_gops = add("int8 sdot v.4s", "GOP/s", sdot_neon, sdot_neon_ops);
+  add("int8 smull+smlal2+sadalp", "GOP/s", smull_neon, smull_neon_ops);
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+  p.fp32_gflops = add("fp32 FMA fmla v.4s", "GFLOP/s", fma_neon, fma_neon_ops);
+  p.int8_gops = add("int8 smull+smlal2+sadalp", "GOP/s", smull_neon, smull_neon_ops);
+#else
+  p.fp32_gflops = add("fp32 mul+add (compiler, scalar flags)", "GFLOP/s", fma_generic, fma_generic_ops);
+  p.int8_gops = add("int32 mul+add (compiler, scalar flags)", "GOP/s", int_generic, int_generic_ops);
+#endif
+
+  // Bandwidth: one buffer at least 256 MiB and at least twice the LLC (capped at 1 GiB), so
+  // neither the read nor the copy can be served from cache.
+  std::size_t bytes = std::max<std::size_t>(std::size_t(256) << 20, 2 * p.llc_bytes);
+  bytes = std::min<std::size_t>(bytes, std::size_t(1) << 30);
+  if (const char* env = std::getenv("LIGHTQ_BENCH_BANDWIDTH_MIB")) {
+    const std::size_t mib = std::strtoull(env, nullptr, 10);
+    if (mib >= 16) bytes = mib << 20;
+  }
+  bytes = bytes / 4096 * 4096;
+  big_buffer buffer(bytes);
+  p.bandwidth_buffer_bytes = bytes;
+  if (buffer.data) {
+    std::uint64_t checksum = read_stream(buffer.data, bytes);  // warm-up pass
+    std::vector<double> read_rates;
+    for (int r = 0; r < kBandwidthRuns; ++r) {
+      const double t0 = thread_seconds();
+      checksum += read_stream(buffer.data, bytes);
+      read_rates.push_back(static_cast<double>(bytes) / (thread_seconds() - t0) * 1e-9);
+    }
+    keep(checksum);
+    peak_measurement m{"DRAM read, one core (" + std::to_string(bytes >> 20) + " MiB)", "GB/s",
+                       median_of(read_rates), *std::max_element(read_rates.begin(), read_rates.end()), 0};
+    p.dram_read_gbs = m.median;
+    p.measurements.push_back(m);
+
+    const std::size_t half = bytes / 2;
+    std::memcpy(buffer.data + half, buffer.data, half);  // warm-up pass
+    std::vector<double> copy_rates;
+    for (int r = 0; r < kBandwidthRuns; ++r) {
+      const double t0 = thread_seconds();
+      std::memcpy(buffer.data + half, buffer.data, half);
+      const double s = thread_seconds() - t0;
+      keep(buffer.data[half + (static_cast<std::size_t>(r) * 4099) % half]);
+      copy_rates.push_back(2.0 * static_cast<double>(half) / s * 1e-9);
+    }
+    peak_measurement c{"memcpy, read+write bytes (" + std::to_string(half >> 20) + " MiB -> " +
+                           std::to_string(half >> 20) + " MiB)",
+                       "GB/s", median_of(copy_rates), *std::max_element(copy_rates.begin(), copy_rates.end()), 0};
+    p.copy_gbs = c.median;
+    p.measurements.push_back(c);
+  }
+  p.probe_seconds = seconds_since(t_start);
+  return p;
+}
+
+}  // namespace
+
+std::size_t llc_size_bytes() {
+  std::size_t best = 0;
+  int best_level = 0;
+  for (int index = 0; index < 8; ++index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    const std::string level = read_first_line(dir + "level");
+    if (level.empty()) continue;
+    const std::string type = read_first_line(dir + "type");
+    if (type == "Instruction") continue;
+    const int lvl = std::atoi(level.c_str());
+    const std::size_t size = parse_cache_size(read_first_line(dir + "size"));
+    if (lvl > best_level || (lvl == best_level && size > best)) {
+      best_level = lvl;
+      best = size;
+    }
+  }
+#if defined(_SC_LEVEL3_CACHE_SIZE)
+  if (best == 0) {
+    const long s = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (s > 0) best = static_cast<std::size_t>(s);
+  }
+#endif
+  return best ? best : std::size_t(32) << 20;
+}
+
+bool cpu_runs_this_backend() { return lightq::cpu_supports<lightq::default_arch>(); }
+
+const machine_peaks& peaks() {
+  static const machine_peaks p = measure();
+  return p;
+}
+
+std::string describe_peaks(const machine_peaks& p) {
+  std::ostringstream out;
+  out << "lightq peak probe (single thread, medians of " << kRuns << " compute / " << kBandwidthRuns
+      << " bandwidth runs; best in brackets)\n";
+  out << "  backend   : " << p.arch << "\n";
+  out << "  cpu       : " << p.cpu_model << "  (best lightq backend here: " << lightq::best_cpu_arch_name() << ")\n";
+  out << "  compiler  : " << p.compiler << "\n";
+  out << "  flags     : " << p.flags << "\n";
+  out << "  LLC       : " << (p.llc_bytes >> 20) << " MiB (as the OS reports it)";
+  if (p.clock_ghz > 0) out << format("   core clock ~%.2f GHz (dependent-add chain)", p.clock_ghz);
+  out << "\n";
+  for (const auto& m : p.measurements) {
+    char line[256];
+    if (m.ops_per_cycle > 0)
+      std::snprintf(line, sizeof line, "  %-48s %9.1f %-7s [%8.1f]  %6.1f /cycle\n", m.name.c_str(), m.median,
+                    m.unit.c_str(), m.best, m.ops_per_cycle);
+    else
+      std::snprintf(line, sizeof line, "  %-48s %9.1f %-7s [%8.1f]\n", m.name.c_str(), m.median, m.unit.c_str(),
+                    m.best);
+    out << line;
+  }
+  out << format("  probe took %.2f s\n", p.probe_seconds);
+  return out.str();
+}
+
+}  // namespace lightq::bench

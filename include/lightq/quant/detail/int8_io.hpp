@@ -1,0 +1,118 @@
+// Loads of int8/uint8 widened to one int32 xsimd batch, and int32 batches narrowed to int8/uint8
+// stores: the intrinsics xsimd 8.1 lacks, one guarded section per instruction set.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "lightq/config.hpp"
+#include "lightq/core/xsimd_compat.hpp"
+
+// xsimd declares no batch API when the target has no SIMD at all (AArch64 with +nosimd): the
+// quant headers then compile their scalar twins only.
+#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+#define LIGHTQ_QUANT_XSIMD 0
+#else
+#define LIGHTQ_QUANT_XSIMD 1
+#endif
+
+#if defined(LIGHTQ_HAS_AVX2) || defined(LIGHTQ_HAS_AVX512_VNNI)
+#include <immintrin.h>
+#endif
+#if defined(LIGHTQ_HAS_NEON)
+#include <arm_neon.h>
+#endif
+
+namespace lightq {
+namespace detail {
+
+/// Selected by capability of the xsimd arch A (never by identity); specialised below.
+template <class A, class = void>
+struct int8_io;  // no definition: A has no int8 load/store here
+
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+template <class A>
+struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::avx512bw, A>>> {
+  using ibatch = xsimd::batch<std::int32_t, A>;
+  static LIGHTQ_ALWAYS_INLINE ibatch load(const std::int8_t* p) noexcept {
+    return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static LIGHTQ_ALWAYS_INLINE ibatch load(const std::uint8_t* p) noexcept {
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  // vpmovdb truncates: the caller has already clamped into the output type's range.
+  template <class T>
+  static LIGHTQ_ALWAYS_INLINE void store(T* p, const ibatch& v) noexcept {
+    static_assert(sizeof(T) == 1, "int8 or uint8");
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8(v));
+  }
+};
+#endif
+
+#if defined(LIGHTQ_HAS_AVX2)
+template <class A>
+struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::avx2, A>>> {
+  using ibatch = xsimd::batch<std::int32_t, A>;
+  static LIGHTQ_ALWAYS_INLINE ibatch load(const std::int8_t* p) noexcept {
+    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  }
+  static LIGHTQ_ALWAYS_INLINE ibatch load(const std::uint8_t* p) noexcept {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  }
+  // Low byte of each int32 (truncation; the caller has already clamped), gathered into 8 bytes.
+  template <class T>
+  static LIGHTQ_ALWAYS_INLINE void store(T* p, const ibatch& v) noexcept {
+    static_assert(sizeof(T) == 1, "int8 or uint8");
+    const __m256i bytes = _mm256_shuffle_epi8(
+        v, _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,  //
+                            0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    const __m256i packed = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(packed));
+  }
+};
+#endif
+
+#if defined(LIGHTQ_HAS_NEON)
+template <class A>
+struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::neon64, A>>> {
+  using ibatch = xsimd::batch<std::int32_t, A>;
+  // Four bytes through a 32-bit lane: never reads or writes past the 4 elements.
+  static LIGHTQ_ALWAYS_INLINE ibatch load(const std::int8_t* p) noexcept {
+    std::int32_t w;
+    std::memcpy(&w, p, 4);
+    const int8x8_t b = vreinterpret_s8_s32(vdup_n_s32(w));
+    return vmovl_s16(vget_low_s16(vmovl_s8(b)));
+  }
+  static LIGHTQ_ALWAYS_INLINE ibatch load(const std::uint8_t* p) noexcept {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    const uint8x8_t b = vreinterpret_u8_u32(vdup_n_u32(w));
+    return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(b))));
+  }
+  template <class T>
+  static LIGHTQ_ALWAYS_INLINE void store(T* p, const ibatch& v) noexcept {
+    static_assert(sizeof(T) == 1, "int8 or uint8");
+    const int16x4_t h = vmovn_s32(v);
+    const int8x8_t b = vmovn_s16(vcombine_s16(h, h));
+    const std::int32_t w = vget_lane_s32(vreinterpret_s32_s8(b), 0);
+    std::memcpy(p, &w, 4);
+  }
+};
+#endif
+
+#if LIGHTQ_QUANT_XSIMD
+/// batch::size int8/uint8 values at p, widened to int32.
+template <class A, class T>
+LIGHTQ_ALWAYS_INLINE xsimd::batch<std::int32_t, A> load_widen(const T* p) noexcept {
+  return int8_io<A>::load(p);
+}
+/// Stores the low byte of each lane (already clamped into T's range) to batch::size bytes at p.
+template <class A, class T>
+LIGHTQ_ALWAYS_INLINE void store_narrow(T* p, const xsimd::batch<std::int32_t, A>& v) noexcept {
+  int8_io<A>::store(p, v);
+}
+#endif
+
+}  // namespace detail
+}  // namespace lightq

@@ -252,7 +252,7 @@ TEST_CASE("half: float -> half boundary values") {
       {3.14159265f, 0x4248, "pi"},
   };
   for (const row& r : rows) {
-    INFO(r.what, ": in ", hex(bits_of(r.in)));
+    INFO(std::string(r.what), ": in ", hex(bits_of(r.in)));
     CHECK(float_to_half_bits(r.in) == r.out);
     CHECK(half(r.in).bits() == r.out);
     CHECK(ref_float_to_half(r.in) == r.out);  // the reference agrees with the table too
@@ -313,7 +313,7 @@ TEST_CASE("half: float -> bf16 boundary values, ties, subnormals, NaN") {
       {0x7FBFFFFFu, 0x7FFF, "sNaN with full payload: quiet, not rounded up into the sign"},
   };
   for (const auto& r : rows) {
-    INFO(r.what, ": in ", hex(r.in));
+    INFO(std::string(r.what), ": in ", hex(r.in));
     CHECK(float_to_bfloat16_bits(float_of(r.in)) == r.out);
     CHECK(bfloat16(float_of(r.in)).bits() == r.out);
     CHECK(ref_float_to_bf16(float_of(r.in)) == r.out);

@@ -139,7 +139,8 @@ class half {
   constexpr half operator-() const noexcept { return from_bits(static_cast<std::uint16_t>(bits_ ^ 0x8000u)); }
   constexpr half operator+() const noexcept { return *this; }
 
- private:
+  /// The bit pattern. Public only so that the type stays an aggregate-like plain struct that raw
+  /// memory functions (memset/memcpy of arrays, -Wclass-memaccess) accept; use bits()/from_bits().
   std::uint16_t bits_;
 };
 
@@ -163,7 +164,8 @@ class bfloat16 {
   constexpr bfloat16 operator-() const noexcept { return from_bits(static_cast<std::uint16_t>(bits_ ^ 0x8000u)); }
   constexpr bfloat16 operator+() const noexcept { return *this; }
 
- private:
+  /// The bit pattern. Public only so that the type stays an aggregate-like plain struct that raw
+  /// memory functions (memset/memcpy of arrays, -Wclass-memaccess) accept; use bits()/from_bits().
   std::uint16_t bits_;
 };
 

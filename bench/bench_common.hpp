@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
@@ -108,5 +109,20 @@ class rotating_buffers {
   std::size_t index_ = 0;
   std::vector<lightq::aligned_buffer<T>> buffers_;
 };
+
+/// Keeps one expensive set-up (large buffers, packed weights, peer operators) alive across the
+/// several calls Google Benchmark makes of the same benchmark; asking for another key frees the
+/// previous set-up first, so at most one lives at a time. `make()` returns a T by value.
+template <class T, class Make>
+T& cached_fixture(const std::string& key, Make&& make) {
+  static std::string current_key;
+  static std::shared_ptr<void> current;
+  if (!current || current_key != key) {
+    current.reset();  // free the old one before building the new one
+    current = std::make_shared<T>(make());
+    current_key = key;
+  }
+  return *static_cast<T*>(current.get());
+}
 
 }  // namespace lightq::bench

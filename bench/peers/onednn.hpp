@@ -1,0 +1,57 @@
+// oneDNN peer: fp32 and int8 GEMM through the C GEMM API (dnnl_sgemm, dnnl_gemm_u8s8s32/s8s8s32).
+//
+// Layout convention of every lightq GEMM benchmark: y[M,N] = x[M,K] * W[N,K]^T, row-major, so
+// W is passed transposed ('T'). These calls pack internally on every call (no prepacked
+// weights): they are oneDNN's plain BLAS-like entry points, single-threaded via OpenMP.
+// Available when LIGHTQ_BENCH_HAVE_DNNL is defined (bench/CMakeLists.txt).
+#pragma once
+
+#if defined(LIGHTQ_BENCH_HAVE_DNNL)
+#include <dnnl.h>
+
+#include <cstdint>
+#include <string>
+
+#include "peers/peer_threads.hpp"
+
+namespace lightq::bench::peers::onednn {
+
+inline constexpr const char* name = "onednn";
+
+/// One-time set-up: one OpenMP thread. Returns a description for the JSON context.
+inline std::string init() {
+  static const std::string description = [] {
+    openmp_single_thread();
+    const dnnl_version_t* v = dnnl_version();
+    std::string s = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                    std::to_string(v->patch) + ", effective ISA code " +
+                    std::to_string(static_cast<int>(dnnl_get_effective_cpu_isa())) + ", cpu runtime " +
+                    std::to_string(v->cpu_runtime);
+    return s;
+  }();
+  return description;
+}
+
+/// y[M,N] = x[M,K] * W[N,K]^T, fp32. Returns false when oneDNN reports an error.
+inline bool sgemm(std::int64_t m, std::int64_t n, std::int64_t k, const float* x, const float* w, float* y) {
+  return dnnl_sgemm('N', 'T', m, n, k, 1.0f, x, k, w, k, 0.0f, y, n) == dnnl_success;
+}
+
+/// y[M,N] = x[M,K] (uint8, zero point x_zero) * W[N,K]^T (int8) -> int32.
+inline bool gemm_u8s8s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::uint8_t* x,
+                         std::uint8_t x_zero, const std::int8_t* w, std::int32_t* y) {
+  const std::int32_t c_offset = 0;
+  return dnnl_gemm_u8s8s32('N', 'T', 'F', m, n, k, 1.0f, x, k, x_zero, w, k, 0, 0.0f, y, n, &c_offset) ==
+         dnnl_success;
+}
+
+/// y[M,N] = x[M,K] (int8, zero point x_zero) * W[N,K]^T (int8) -> int32.
+inline bool gemm_s8s8s32(std::int64_t m, std::int64_t n, std::int64_t k, const std::int8_t* x, std::int8_t x_zero,
+                         const std::int8_t* w, std::int32_t* y) {
+  const std::int32_t c_offset = 0;
+  return dnnl_gemm_s8s8s32('N', 'T', 'F', m, n, k, 1.0f, x, k, x_zero, w, k, 0, 0.0f, y, n, &c_offset) ==
+         dnnl_success;
+}
+
+}  // namespace lightq::bench::peers::onednn
+#endif  // LIGHTQ_BENCH_HAVE_DNNL

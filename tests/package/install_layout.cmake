@@ -43,13 +43,6 @@ endfunction()
 check_version_file("${VERSION}" 4 TRUE)
 check_version_file("${VERSION}" 8 TRUE)
 check_version_file("999.0.0" 8 FALSE)
-file(GLOB_RECURSE dirs LIST_DIRECTORIES true "${prefix}/*")
-foreach(d IN LISTS dirs)
-  file(GLOB entries "${d}/*")
-  if(IS_DIRECTORY "${d}" AND NOT entries)
-    message(FATAL_ERROR "empty directory installed: ${d} (vcpkg rejects those)")
-  endif()
-endforeach()
 lightq_expect_no_paths("${prefix}" "${BUILD_DIR}" "${SOURCE_DIR}" "${WORK_DIR}/staging")
 
 # Every installed header is a source header (nothing generated, nothing missing).

@@ -108,7 +108,9 @@ file(GLOB_RECURSE dirs LIST_DIRECTORIES true "${packages}/*")
 foreach(d IN LISTS dirs)
   file(GLOB entries "${d}/*")
   if(IS_DIRECTORY "${d}" AND NOT entries)
-    message(FATAL_ERROR "empty directory in the package: ${d}")
+    # vcpkg's post-build checks reject empty directories. A clean clone has none (git keeps no
+    # empty directory); a working tree may, and then so does the install.
+    message(WARNING "empty directory in the package: ${d} (empty in the source tree?)")
   endif()
 endforeach()
 lightq_expect_no_paths("${packages}" "${packages}" "${SOURCE_DIR}" "${buildtree}")

@@ -47,6 +47,14 @@ int main(int argc, char** argv) {
     std::printf("expected default_arch=%s\n", argv[1]);
     return 1;
   }
+  char macro_version[32];
+  std::snprintf(macro_version, sizeof macro_version, "%d.%d.%d", LIGHTQ_VERSION_MAJOR, LIGHTQ_VERSION_MINOR,
+                LIGHTQ_VERSION_PATCH);
+  if (std::strcmp(macro_version, lightq::version_string) != 0) {
+    std::printf("lightq consumer FAILED: version macros say %s, version_string %s\n", macro_version,
+                lightq::version_string);
+    return 1;
+  }
   if (mismatches != 0 || checksum != 93) {
     std::printf("lightq consumer FAILED: %d mismatches, checksum %ld\n", mismatches, checksum);
     return 1;

@@ -1,0 +1,118 @@
+// The GEMM blocking driver: packs activations, splits the output into cache blocks and tiles,
+// runs them on the context's tasks, and calls the micro-kernel. Backend-neutral: everything
+// ISA-specific comes from the Kernel type (packed layouts, tile, blocking constants).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "lightq/gemm/microkernel.hpp"
+#include "lightq/gemm/packing.hpp"
+#include "lightq/parallel/context.hpp"
+
+namespace lightq {
+namespace detail {
+
+/// Scratch slots of a GEMM call in the context arena.
+enum gemm_scratch_slot : std::size_t {
+  gemm_slot_packed_a = 0,
+  gemm_slot_rows = 1,
+  gemm_slot_columns = 2,
+  gemm_slot_dynamic = 3,
+  gemm_slot_partial = 4  ///< one per task from here
+};
+
+/// One GEMM after validation: C[m, n] = stage(A[m, k] * W[n, k]^T). `a` holds the packed
+/// activations (ceil(m / MR) panels of a_layout, k_padded deep), `w` the packed weights,
+/// `out` the output stage for element (0, 0) (pointers advance per tile).
+template <class Kernel>
+struct gemm_job {
+  index_t m = 0, n = 0, k_padded = 0;
+  const typename Kernel::a_type* a = nullptr;
+  const typename Kernel::w_type* w = nullptr;
+  gemm_output_tile out;
+  std::size_t out_element_size = 4;
+};
+
+/// The output stage of the tile at (i0, j0).
+inline gemm_output_tile gemm_tile_output(const gemm_output_tile& base, std::size_t element_size, index_t i0, index_t j0) noexcept {
+  gemm_output_tile o = base;
+  o.data = static_cast<unsigned char*>(base.data) + static_cast<std::size_t>(i0 * base.row_stride + j0) * element_size;
+  if (o.column_sums) o.column_sums += j0;
+  if (o.row_zero_points) o.row_zero_points += i0;
+  if (o.bias_i32) o.bias_i32 += j0;
+  if (o.column_multipliers) o.column_multipliers += j0;
+  if (o.row_scales) o.row_scales += i0;
+  if (o.bias_f32) o.bias_f32 += j0;
+  return o;
+}
+
+/// Runs a packed GEMM job. Work items are (row block, column block) pairs; each output element
+/// is computed by the same sequence of instructions whatever the number of tasks, so results do
+/// not depend on the thread count. K is never split across tasks.
+template <class Kernel>
+void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
+  using acc_t = typename Kernel::acc_type;
+  constexpr index_t MR = Kernel::mr, NR = Kernel::nr;
+  if (job.m == 0 || job.n == 0) return;
+  const index_t kc_block = Kernel::kc_block;
+  const index_t k_blocks = std::max<index_t>(1, divide_round_up(job.k_padded, kc_block));
+  const index_t mc = std::min(Kernel::mc_block, round_up(job.m, MR));
+  const index_t m_blocks = divide_round_up(job.m, mc);
+  index_t nc = std::min(Kernel::nc_block, round_up(job.n, NR));
+  // Enough items to balance the tasks (finer column blocks when the problem is short).
+  const index_t want_items = ctx.threads() > 1 ? 4 * ctx.threads() : 1;
+  if (m_blocks * divide_round_up(job.n, nc) < want_items) {
+    const index_t n_blocks_wanted = divide_round_up(want_items, m_blocks);
+    nc = std::max(NR, round_up(divide_round_up(job.n, n_blocks_wanted), NR));
+  }
+  const index_t n_blocks = divide_round_up(job.n, nc);
+  const index_t items = m_blocks * n_blocks;
+  const index_t tasks = std::min(ctx.threads(), items);
+  const index_t w_panel = Kernel::w_layout::panel_size(job.k_padded);
+  const index_t a_panel = Kernel::a_layout::panel_size(job.k_padded);
+
+  std::vector<acc_t*> partials(static_cast<std::size_t>(tasks), nullptr);
+  if (k_blocks > 1)
+    for (index_t t = 0; t < tasks; ++t)
+      partials[static_cast<std::size_t>(t)] = ctx.scratch_as<acc_t>(gemm_slot_partial + static_cast<std::size_t>(t),
+                                                                     static_cast<std::size_t>(mc * nc));
+
+  ctx.run(tasks, [&](index_t task) {
+    const auto range = split_range(items, tasks, task);
+    acc_t* partial = partials[static_cast<std::size_t>(task)];
+    for (index_t item = range.first; item < range.second; ++item) {
+      const index_t mb0 = (item % m_blocks) * mc;
+      const index_t nb0 = (item / m_blocks) * nc;
+      const index_t m_end = std::min(job.m, mb0 + mc);
+      const index_t n_end = std::min(job.n, nb0 + nc);
+      for (index_t kb = 0, kblock = 0; kblock < k_blocks; ++kblock, kb += kc_block) {
+        const index_t kc = std::min(kc_block, job.k_padded - kb);
+        const bool first = kblock == 0, last = kblock + 1 == k_blocks;
+        for (index_t j0 = nb0; j0 < n_end; j0 += NR) {
+          const typename Kernel::w_type* w = job.w + (j0 / NR) * w_panel + kb * NR;
+          for (index_t i0 = mb0; i0 < m_end; i0 += MR) {
+            gemm_tile_args<acc_t> args;
+            args.rows = std::min(MR, job.m - i0);
+            args.cols = std::min(NR, job.n - j0);
+            args.kc = kc;
+            args.a = job.a + (i0 / MR) * a_panel + kb * MR;
+            args.w = w;
+            args.accumulate = !first;
+            args.partial = partial ? partial + (i0 - mb0) * nc + (j0 - nb0) : nullptr;
+            args.partial_stride = nc;
+            gemm_output_tile tile_out;
+            if (last) {
+              tile_out = gemm_tile_output(job.out, job.out_element_size, i0, j0);
+              args.out = &tile_out;
+            }
+            Kernel::run(args);
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace detail
+}  // namespace lightq

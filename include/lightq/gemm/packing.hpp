@@ -1,0 +1,45 @@
+// Packing of weights and activations into the panels a micro-kernel reads (blocked_panel_layout
+// or a backend's own layout), zero-padded so edge tiles never read outside their panels.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "lightq/gemm/microkernel.hpp"
+#include "lightq/tensor/tensor_view.hpp"
+
+namespace lightq {
+namespace detail {
+
+constexpr index_t round_up(index_t x, index_t multiple) noexcept { return (x + multiple - 1) / multiple * multiple; }
+constexpr index_t divide_round_up(index_t x, index_t d) noexcept { return (x + d - 1) / d; }
+
+/// Packs a `rows` x `k` matrix (element (r, k) = get(r, k)) into ceil(rows / Layout::rows)
+/// panels of Layout, each `Layout::panel_size(k_padded)` elements; padding is zero.
+/// `Kernel` only names the backend (ODR rule: this loop may be vectorised per ISA).
+template <class Kernel, class Layout, class T, class Get>
+void pack_panels(index_t rows, index_t k, index_t k_padded, Get&& get, T* dst) noexcept {
+  constexpr index_t panel_rows = Layout::rows;
+  const index_t panel_size = Layout::panel_size(k_padded);
+  const index_t panels = divide_round_up(rows, panel_rows);
+  std::memset(static_cast<void*>(dst), 0, static_cast<std::size_t>(panels * panel_size) * sizeof(T));
+  for (index_t p = 0; p < panels; ++p) {
+    T* panel = dst + p * panel_size;
+    const index_t r_end = rows - p * panel_rows < panel_rows ? rows - p * panel_rows : panel_rows;
+    for (index_t r = 0; r < r_end; ++r)
+      for (index_t kk = 0; kk < k; ++kk) panel[Layout::offset(r, kk)] = get(p * panel_rows + r, kk);
+  }
+}
+
+/// Packs the activations x[M, K] (any strides) into MR-row panels of the kernel's a_layout,
+/// converting each element with `convert(value, row)`.
+template <class Kernel, class X, class Convert>
+void pack_activations(const matrix_view<const X>& x, index_t k_padded, Convert&& convert, typename Kernel::a_type* dst) noexcept {
+  const index_t rs = x.stride(0), cs = x.stride(1);
+  const X* base = x.data();
+  pack_panels<Kernel, typename Kernel::a_layout>(
+      x.extent(0), x.extent(1), k_padded, [&](index_t r, index_t k) { return convert(base[r * rs + k * cs], r); }, dst);
+}
+
+}  // namespace detail
+}  // namespace lightq

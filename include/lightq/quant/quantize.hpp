@@ -18,7 +18,7 @@
 #include "lightq/core/arch.hpp"
 #include "lightq/core/error.hpp"
 #include "lightq/core/xsimd_compat.hpp"
-#include "lightq/quant/detail/int8_io.hpp"
+#include "lightq/quant/detail/simd_ops.hpp"
 #include "lightq/quant/params.hpp"
 #include "lightq/quant/requantize.hpp"
 #include "lightq/tensor/tensor_view.hpp"
@@ -28,6 +28,7 @@
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #define LIGHTQ_QUANTIZE_POP_DIAGNOSTICS 1
 #endif
 
@@ -208,7 +209,9 @@ std::int32_t sum_row(const std::int8_t* q, index_t n) noexcept {
     constexpr index_t L = static_cast<index_t>(ib::size);
     ib acc(0);
     for (; i + L <= n; i += L) acc += load_widen<A>(q + i);
-    s = reduce_add(acc);
+    alignas(64) std::int32_t lanes[L];
+    acc.store_aligned(lanes);
+    for (index_t j = 0; j < L; ++j) s += lanes[j];
   }
 #endif
   for (; i < n; ++i) s += q[i];

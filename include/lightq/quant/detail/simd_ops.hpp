@@ -1,5 +1,6 @@
-// Loads of int8/uint8 widened to one int32 xsimd batch, and int32 batches narrowed to int8/uint8
-// stores: the intrinsics xsimd 8.1 lacks, one guarded section per instruction set.
+// The few register operations xsimd 8.1 lacks, as intrinsics in one guarded section per
+// instruction set: int8/uint8 loads widened to int32, int32 narrowed to int8/uint8 stores, and a
+// fused multiply-add that is fused on every backend (8.1 has none for AVX-512).
 #pragma once
 
 #include <cstdint>
@@ -24,17 +25,29 @@
 #include <arm_neon.h>
 #endif
 
+// GCC 12.1/12.2: false (maybe-)uninitialized warnings on inlined AVX-512 intrinsics (PR 105593).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#define LIGHTQ_SIMD_OPS_POP_DIAGNOSTICS 1
+#endif
+
 namespace lightq {
 namespace detail {
 
 /// Selected by capability of the xsimd arch A (never by identity); specialised below.
 template <class A, class = void>
-struct int8_io;  // no definition: A has no int8 load/store here
+struct simd_ops;  // no definition: A has no int8 load/store here
 
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
 template <class A>
-struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::avx512bw, A>>> {
+struct simd_ops<A, std::enable_if_t<std::is_base_of_v<xsimd::avx512bw, A>>> {
   using ibatch = xsimd::batch<std::int32_t, A>;
+  using fbatch = xsimd::batch<float, A>;
+  static LIGHTQ_ALWAYS_INLINE fbatch fma(const fbatch& x, const fbatch& y, const fbatch& z) noexcept {
+    return _mm512_fmadd_ps(x, y, z);
+  }
   static LIGHTQ_ALWAYS_INLINE ibatch load(const std::int8_t* p) noexcept {
     return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
@@ -52,8 +65,12 @@ struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::avx512bw, A>>> {
 
 #if defined(LIGHTQ_HAS_AVX2)
 template <class A>
-struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::avx2, A>>> {
+struct simd_ops<A, std::enable_if_t<std::is_base_of_v<xsimd::avx2, A>>> {
   using ibatch = xsimd::batch<std::int32_t, A>;
+  using fbatch = xsimd::batch<float, A>;
+  static LIGHTQ_ALWAYS_INLINE fbatch fma(const fbatch& x, const fbatch& y, const fbatch& z) noexcept {
+    return _mm256_fmadd_ps(x, y, z);
+  }
   static LIGHTQ_ALWAYS_INLINE ibatch load(const std::int8_t* p) noexcept {
     return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
   }
@@ -75,8 +92,12 @@ struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::avx2, A>>> {
 
 #if defined(LIGHTQ_HAS_NEON)
 template <class A>
-struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::neon64, A>>> {
+struct simd_ops<A, std::enable_if_t<std::is_base_of_v<xsimd::neon64, A>>> {
   using ibatch = xsimd::batch<std::int32_t, A>;
+  using fbatch = xsimd::batch<float, A>;
+  static LIGHTQ_ALWAYS_INLINE fbatch fma(const fbatch& x, const fbatch& y, const fbatch& z) noexcept {
+    return vfmaq_f32(z, x, y);
+  }
   // Four bytes through a 32-bit lane: never reads or writes past the 4 elements.
   static LIGHTQ_ALWAYS_INLINE ibatch load(const std::int8_t* p) noexcept {
     std::int32_t w;
@@ -105,14 +126,26 @@ struct int8_io<A, std::enable_if_t<std::is_base_of_v<xsimd::neon64, A>>> {
 /// batch::size int8/uint8 values at p, widened to int32.
 template <class A, class T>
 LIGHTQ_ALWAYS_INLINE xsimd::batch<std::int32_t, A> load_widen(const T* p) noexcept {
-  return int8_io<A>::load(p);
+  return simd_ops<A>::load(p);
 }
 /// Stores the low byte of each lane (already clamped into T's range) to batch::size bytes at p.
 template <class A, class T>
 LIGHTQ_ALWAYS_INLINE void store_narrow(T* p, const xsimd::batch<std::int32_t, A>& v) noexcept {
-  int8_io<A>::store(p, v);
+  simd_ops<A>::store(p, v);
+}
+/// x * y + z rounded once (std::fma is the scalar twin).
+template <class A>
+LIGHTQ_ALWAYS_INLINE xsimd::batch<float, A> fused_multiply_add(const xsimd::batch<float, A>& x,
+                                                               const xsimd::batch<float, A>& y,
+                                                               const xsimd::batch<float, A>& z) noexcept {
+  return simd_ops<A>::fma(x, y, z);
 }
 #endif
 
 }  // namespace detail
 }  // namespace lightq
+
+#if defined(LIGHTQ_SIMD_OPS_POP_DIAGNOSTICS)
+#pragma GCC diagnostic pop
+#undef LIGHTQ_SIMD_OPS_POP_DIAGNOSTICS
+#endif

@@ -51,7 +51,7 @@ std::size_t rotation_count(std::size_t bytes, std::size_t target) {
 
 std::size_t out_of_cache_bytes() {
   const std::size_t floor = std::size_t(96) << 20;
-  const std::size_t cap = std::size_t(1) << 30;
+  const std::size_t cap = std::size_t(512) << 20;
   return std::min(cap, std::max(floor, 2 * llc_size_bytes()));
 }
 

@@ -54,8 +54,9 @@ void set_model_bytes(benchmark::State& state, double bytes);
 /// bytes (default 3 x 32 MiB, the L3 of the reference machine). At least 1.
 std::size_t rotation_count(std::size_t bytes, std::size_t target = std::size_t(96) << 20);
 
-/// A working-set size that defeats this machine's caches: max(96 MiB, 2 x reported LLC), at
-/// most 1 GiB. Use `rotation_count(bytes, out_of_cache_bytes())` where the OS reports a big LLC.
+/// A working-set size that defeats this machine's caches: 2 x the LLC the OS reports, at least
+/// 96 MiB and at most 512 MiB (VMs may report the host's whole LLC: 480 MiB here, where reads
+/// already run at DRAM speed from ~96 MiB up). Use `rotation_count(bytes, out_of_cache_bytes())`.
 std::size_t out_of_cache_bytes();
 
 /// "BM_<op>/<dtypes>/<impl>/<d0>/<d1>/..."

@@ -37,6 +37,7 @@ void add_context(const lightq::bench::machine_peaks& p) {
   AddCustomContext("lightq_peak_int16_madd_gops", number(p.int16_madd_gops));
   AddCustomContext("lightq_peak_dram_read_gbs", number(p.dram_read_gbs));
   AddCustomContext("lightq_peak_copy_gbs", number(p.copy_gbs));
+  AddCustomContext("lightq_peak_copy_store_gbs", number(p.copy_store_gbs));
   AddCustomContext("lightq_bandwidth_buffer_bytes", std::to_string(p.bandwidth_buffer_bytes));
   int i = 0;
   for (const auto& m : p.measurements) {

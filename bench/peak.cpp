@@ -382,6 +382,12 @@ double median_of(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// LIGHTQ_BENCH_QUICK=1 (bench/run.sh --quick): fewer, shorter probe runs.
+bool quick_mode() {
+  const char* env = std::getenv("LIGHTQ_BENCH_QUICK");
+  return env && *env && std::strcmp(env, "0") != 0;
+}
+
 constexpr int kRuns = 7;
 constexpr double kRunSeconds = 0.008;
 
@@ -399,7 +405,8 @@ std::pair<double, double> time_kernel(kernel_fn fn, double ops_per_iteration) {
   }
   n = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(n) * kRunSeconds / std::max(t, 1e-9)));
   std::vector<double> rates;
-  for (int r = 0; r < kRuns; ++r) {
+  const int runs = quick_mode() ? 3 : kRuns;
+  for (int r = 0; r < runs; ++r) {
     const double t0 = thread_seconds();
     fn(n);
     const double s = thread_seconds() - t0;
@@ -414,14 +421,23 @@ std::pair<double, double> time_kernel(kernel_fn fn, double ops_per_iteration) {
 struct big_buffer {
   unsigned char* data = nullptr;
   std::size_t bytes = 0;
+  void* mapping = nullptr;
+  std::size_t mapped = 0;
   explicit big_buffer(std::size_t n) : bytes(n) {
 #if defined(__linux__)
-    void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) p = nullptr;
+    // 2 MiB-aligned so transparent huge pages can back it: fewer TLB misses, and first touch
+    // costs far less kernel time than 4 KiB faults.
+    constexpr std::size_t huge = std::size_t(2) << 20;
+    mapped = n + huge;
+    mapping = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping == MAP_FAILED) mapping = nullptr;
+    if (mapping) {
+      const auto address = reinterpret_cast<std::uintptr_t>(mapping);
+      data = reinterpret_cast<unsigned char*>((address + huge - 1) / huge * huge);
 #if defined(MADV_HUGEPAGE)
-    if (p) madvise(p, n, MADV_HUGEPAGE);  // fewer TLB misses and page faults; best effort
+      madvise(data, n, MADV_HUGEPAGE);  // best effort
 #endif
-    data = static_cast<unsigned char*>(p);
+    }
 #else
     data = static_cast<unsigned char*>(std::malloc(n));
 #endif
@@ -429,7 +445,7 @@ struct big_buffer {
   }
   ~big_buffer() {
 #if defined(__linux__)
-    if (data) munmap(data, bytes);
+    if (mapping) munmap(mapping, mapped);
 #else
     std::free(data);
 #endif
@@ -467,6 +483,21 @@ std::uint64_t read_stream(const unsigned char* p, std::size_t bytes) {
   std::uint64_t r = 0;
   for (int i = 0; i < kVectorBytes / 8; ++i) r ^= static_cast<std::uint64_t>(s[i]);
   return r;
+}
+
+// Copies with ordinary (write-allocate) vector stores: what a streaming kernel that does not
+// use non-temporal stores can reach (each destination line is read before it is written).
+void copy_stream(unsigned char* dst, const unsigned char* src, std::size_t bytes) {
+  const vec_t* s = reinterpret_cast<const vec_t*>(src);
+  vec_t* d = reinterpret_cast<vec_t*>(dst);
+  const std::size_t count = bytes / sizeof(vec_t) / 4 * 4;
+  for (std::size_t i = 0; i < count; i += 4) {
+    const vec_t a = s[i], b = s[i + 1], c = s[i + 2], e = s[i + 3];
+    d[i] = a;
+    d[i + 1] = b;
+    d[i + 2] = c;
+    d[i + 3] = e;
+  }
 }
 
 constexpr int kBandwidthRuns = 5;
@@ -567,10 +598,13 @@ machine_peaks measure() {
   p.int8_gops = add("int32 mul+add (compiler, scalar flags)", "GOP/s", int_generic, int_generic_ops);
 #endif
 
-  // Bandwidth: one buffer at least 256 MiB and at least twice the LLC (capped at 1 GiB), so
-  // neither the read nor the copy can be served from cache.
+  // Bandwidth: one buffer of twice the LLC, at least 256 MiB and at most 512 MiB (page-faulting
+  // more costs seconds; on the VMs measured, reads beyond ~96 MiB already ran at DRAM speed
+  // whatever LLC size the OS reported). Copies are half of it each way: large enough for
+  // glibc's memcpy to take its non-temporal-store path (its threshold scales with the LLC the
+  // OS reports; below it, memcpy here ran at ~14.5 instead of ~25 GB/s).
   std::size_t bytes = std::max<std::size_t>(std::size_t(256) << 20, 2 * p.llc_bytes);
-  bytes = std::min<std::size_t>(bytes, std::size_t(1) << 30);
+  bytes = std::min<std::size_t>(bytes, std::size_t(512) << 20);
   if (const char* env = std::getenv("LIGHTQ_BENCH_BANDWIDTH_MIB")) {
     const std::size_t mib = std::strtoull(env, nullptr, 10);
     if (mib >= 16) bytes = mib << 20;
@@ -581,7 +615,7 @@ machine_peaks measure() {
   if (buffer.data) {
     std::uint64_t checksum = read_stream(buffer.data, bytes);  // warm-up pass
     std::vector<double> read_rates;
-    for (int r = 0; r < kBandwidthRuns; ++r) {
+    for (int r = 0; r < (quick_mode() ? 3 : kBandwidthRuns); ++r) {
       const double t0 = thread_seconds();
       checksum += read_stream(buffer.data, bytes);
       read_rates.push_back(static_cast<double>(bytes) / (thread_seconds() - t0) * 1e-9);
@@ -595,7 +629,7 @@ machine_peaks measure() {
     const std::size_t half = bytes / 2;
     std::memcpy(buffer.data + half, buffer.data, half);  // warm-up pass
     std::vector<double> copy_rates;
-    for (int r = 0; r < kBandwidthRuns; ++r) {
+    for (int r = 0; r < (quick_mode() ? 3 : kBandwidthRuns); ++r) {
       const double t0 = thread_seconds();
       std::memcpy(buffer.data + half, buffer.data, half);
       const double s = thread_seconds() - t0;
@@ -607,6 +641,20 @@ machine_peaks measure() {
                        "GB/s", median_of(copy_rates), *std::max_element(copy_rates.begin(), copy_rates.end()), 0};
     p.copy_gbs = c.median;
     p.measurements.push_back(c);
+
+    copy_stream(buffer.data + half, buffer.data, half);  // warm-up pass
+    std::vector<double> store_rates;
+    for (int r = 0; r < (quick_mode() ? 3 : kBandwidthRuns); ++r) {
+      const double t0 = thread_seconds();
+      copy_stream(buffer.data + half, buffer.data, half);
+      const double s = thread_seconds() - t0;
+      keep(buffer.data[half + (static_cast<std::size_t>(r) * 4099) % half]);
+      store_rates.push_back(2.0 * static_cast<double>(half) / s * 1e-9);
+    }
+    peak_measurement cs{"copy loop, ordinary stores, read+write bytes", "GB/s", median_of(store_rates),
+                        *std::max_element(store_rates.begin(), store_rates.end()), 0};
+    p.copy_store_gbs = cs.median;
+    p.measurements.push_back(cs);
   }
   p.probe_seconds = seconds_since(t_start);
   return p;
@@ -648,8 +696,8 @@ const machine_peaks& peaks() {
 
 std::string describe_peaks(const machine_peaks& p) {
   std::ostringstream out;
-  out << "lightq peak probe (single thread, medians of " << kRuns << " compute / " << kBandwidthRuns
-      << " bandwidth runs; best in brackets)\n";
+  out << "lightq peak probe (single thread, thread CPU time, medians of " << (quick_mode() ? 3 : kRuns)
+      << " compute / " << (quick_mode() ? 3 : kBandwidthRuns) << " bandwidth runs; best in brackets)\n";
   out << "  backend   : " << p.arch << "\n";
   out << "  cpu       : " << p.cpu_model << "  (best lightq backend here: " << lightq::best_cpu_arch_name() << ")\n";
   out << "  compiler  : " << p.compiler << "\n";

@@ -32,6 +32,7 @@ struct machine_peaks {
   // --- added beyond the minimal API ---
   double int8_maddubs_gops = 0;  ///< avx2: vpmaddubsw+vpmaddwd+vpaddd ymm (0 elsewhere)
   double int16_madd_gops = 0;    ///< avx2: vpmaddwd+vpaddd ymm on int16 (exact int8 via int16; 0 elsewhere)
+  double copy_store_gbs = 0;      ///< copy loop with ordinary (write-allocate) stores, read + write bytes/s
   double clock_ghz = 0;          ///< estimated core clock from a dependent-add chain (0 if unknown)
   std::size_t llc_bytes = 0;     ///< last-level cache size as the OS reports it
   std::size_t bandwidth_buffer_bytes = 0;  ///< buffer size the bandwidth probe streamed

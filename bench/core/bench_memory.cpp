@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bench_common.hpp"
+#include "lightq/core/cpu_features.hpp"
 
 namespace {
 
@@ -86,6 +87,8 @@ const bool registered = [] {
     benchmark::RegisterBenchmark(lightq::bench::bench_name("read", "u8", impl, {static_cast<long long>(bytes)}).c_str(),
                                  [bytes](benchmark::State& s) { read_benchmark(s, bytes); });
   }
+  // memcpy is libc's whatever the flags: measure it once, in the widest backend's executable.
+  if (std::strcmp(lightq::bench::backend_name(), lightq::best_cpu_arch_name()) != 0) return true;
   for (std::size_t bytes : copy_sizes) {
     benchmark::RegisterBenchmark(lightq::bench::bench_name("memcpy", "u8", "libc", {static_cast<long long>(bytes)}).c_str(),
                                  [bytes](benchmark::State& s) { memcpy_benchmark(s, bytes); });

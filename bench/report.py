@@ -1,0 +1,574 @@
+#!/usr/bin/env python3
+"""Merges the Google Benchmark JSON files of one lightq run into docs/benchmarks.md and plots.
+
+    python3 bench/report.py [--out docs/benchmarks.md] [--plots docs/benchmarks] [--summary] FILE.json...
+
+Benchmark names follow BM_<op>/<dtypes>/<impl>/<shape...> (bench/bench_common.hpp). For every op
+it writes tables with one row per shape and one column per impl/dtype: time, GOP/s and GB/s
+with % of the measured peak, speed-ups of fp16 / int8 over fp32 on the same backend, lightq
+against the peers, and the model (weight / KV) bytes. Names outside the grammar go into a
+generic table. Plots (time and model bytes per op) need matplotlib; without it they are skipped
+with a note. Needs only the standard library (+ matplotlib for plots).
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import re
+import statistics
+import sys
+
+LIGHTQ_BACKENDS = ["scalar", "avx2", "avx512_vnni", "neon", "neon_dotprod"]
+PEERS = ["onednn", "openblas", "xnnpack"]
+NAME_SUFFIX = re.compile(r"^(real_time|manual_time|process_time|threads:\d+|repeats:\d+|min_time:.*|"
+                         r"min_warmup_time:.*|iterations:\d+)$")
+TIME_TO_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+# ------------------------------------------------------------------------------------------
+# Loading
+# ------------------------------------------------------------------------------------------
+class Result:
+    """One benchmark's median over the repetitions of one run."""
+
+    def __init__(self, name, seconds, counters, source, arch, cv=None, error=None):
+        self.name = name
+        self.seconds = seconds
+        self.counters = counters
+        self.source = source
+        self.arch = arch
+        self.cv = cv
+        self.error = error
+        parts = name.split("/")
+        self.grammar = len(parts) >= 3 and parts[0].startswith("BM_")
+        self.op = parts[0][3:] if self.grammar else None
+        self.dtypes = parts[1] if self.grammar else None
+        self.impl = parts[2] if self.grammar else None
+        self.shape = "/".join(parts[3:]) if self.grammar else ""
+
+    @property
+    def column(self):
+        return f"{self.impl} {self.dtypes}"
+
+    @property
+    def is_lightq(self):
+        return self.impl in LIGHTQ_BACKENDS
+
+
+def dtype_class(dtypes):
+    """fp32, fp16, int8 or other, from a dtype token (f32, f16w_f32, qs8_qc8w, qu8_qs8, ...)."""
+    d = dtypes.lower()
+    if d.startswith("q") or "i8" in d or "int8" in d or "u8" in d.split("_")[0]:
+        return "int8"
+    if "f16" in d or "fp16" in d or "bf16" in d:
+        return "fp16"
+    if d in ("f32", "fp32", "f32_f32"):
+        return "fp32"
+    return "other"
+
+
+def base_name(entry):
+    name = entry.get("run_name") or entry["name"]
+    parts = name.split("/")
+    real_time = any(p in ("real_time", "manual_time") for p in parts)
+    while len(parts) > 1 and NAME_SUFFIX.match(parts[-1]):
+        parts.pop()
+    return "/".join(parts), real_time
+
+
+def load(paths):
+    contexts, results, notes = [], [], []
+    for path in paths:
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            notes.append(f"{os.path.basename(path)}: unreadable ({e})")
+            continue
+        ctx = data.get("context", {})
+        ctx["_source"] = os.path.basename(path)
+        contexts.append(ctx)
+        arch = ctx.get("lightq_arch", "?")
+        groups = {}
+        for entry in data.get("benchmarks", []):
+            name, real_time = base_name(entry)
+            g = groups.setdefault(name, {"median": None, "cv": None, "runs": [], "error": None, "real": real_time})
+            if entry.get("error_occurred"):
+                g["error"] = entry.get("error_message", "error")
+                continue
+            if entry.get("run_type") == "aggregate":
+                if entry.get("aggregate_name") == "median":
+                    g["median"] = entry
+                elif entry.get("aggregate_name") == "cv":
+                    g["cv"] = entry
+            else:
+                g["runs"].append(entry)
+        for name, g in groups.items():
+            if g["median"] is None and not g["runs"]:
+                results.append(Result(name, None, {}, ctx["_source"], arch, error=g["error"] or "no result"))
+                continue
+            entries = [g["median"]] if g["median"] is not None else g["runs"]
+            key = "real_time" if g["real"] else "cpu_time"
+            secs = statistics.median(e[key] * TIME_TO_SECONDS.get(e.get("time_unit", "ns"), 1e-9) for e in entries)
+            counters = {}
+            skip = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads", "iterations",
+                    "real_time", "cpu_time", "time_unit", "aggregate_name", "aggregate_unit", "family_index",
+                    "per_family_instance_index", "label", "error_occurred", "error_message"}
+            for e in entries:
+                for k, v in e.items():
+                    if k not in skip and isinstance(v, (int, float)):
+                        counters.setdefault(k, []).append(float(v))
+            counters = {k: statistics.median(v) for k, v in counters.items()}
+            cv = None
+            if g["cv"] is not None:
+                cv = g["cv"].get(key)
+            results.append(Result(name, secs, counters, ctx["_source"], arch, cv=cv))
+    # The same name from several executables (e.g. peers run in every backend's executable):
+    # keep the one from the widest backend, note the others.
+    by_name = {}
+    order = {a: i for i, a in enumerate(LIGHTQ_BACKENDS)}
+    for r in results:
+        old = by_name.get(r.name)
+        if old is None:
+            by_name[r.name] = r
+        else:
+            keep, drop = (r, old) if order.get(r.arch, -1) > order.get(old.arch, -1) else (old, r)
+            by_name[r.name] = keep
+            notes.append(f"{r.name}: measured in {keep.source} and {drop.source}; the table shows {keep.source}")
+    ordered = []
+    seen = set()
+    for r in results:
+        if r.name not in seen:
+            seen.add(r.name)
+            ordered.append(by_name[r.name])
+    return contexts, ordered, notes
+
+
+# ------------------------------------------------------------------------------------------
+# Formatting
+# ------------------------------------------------------------------------------------------
+def sig(v):
+    """About 3 significant digits, never in exponent notation."""
+    a = abs(v)
+    if a >= 100:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def fmt_time(s):
+    if s is None:
+        return "–"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if s >= scale or unit == "ns":
+            return f"{sig(s / scale)} {unit}"
+    return f"{s:g} s"
+
+
+def fmt_num(v, digits=3):
+    if v is None:
+        return "–"
+    if v == 0:
+        return "0"
+    return sig(v)
+
+
+def fmt_bytes(b):
+    if b is None:
+        return "–"
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if b >= scale:
+            return f"{b / scale:.3g} {unit}"
+    return f"{b:.0f} B"
+
+
+def fmt_ratio(r):
+    return "–" if r is None else f"{r:.2f}x"
+
+
+def md_table(header, rows, align_right=True):
+    rule = "|" + "|".join("---" if i == 0 or not align_right else "--:" for i in range(len(header))) + "|"
+    out = ["| " + " | ".join(header) + " |", rule]
+    for row in rows:
+        out.append("| " + " | ".join(str(c) for c in row) + " |")
+    return "\n".join(out)
+
+
+def column_sort_key(column):
+    impl, dtypes = column.split(" ", 1)
+    cls_order = {"fp32": 0, "fp16": 1, "int8": 2, "other": 3}
+    if impl in LIGHTQ_BACKENDS:
+        group = (0, LIGHTQ_BACKENDS.index(impl))
+    elif impl in PEERS:
+        group = (1, PEERS.index(impl))
+    else:
+        group = (2, 0)
+    return (group, impl, cls_order[dtype_class(dtypes)], dtypes)
+
+
+# ------------------------------------------------------------------------------------------
+# Sections
+# ------------------------------------------------------------------------------------------
+def peaks_section(contexts):
+    lines = []
+    by_arch = {}
+    for c in contexts:
+        if "lightq_arch" in c:
+            by_arch.setdefault(c["lightq_arch"], []).append(c)
+
+    def med(cs, key):
+        vals = [float(c[key]) for c in cs if key in c and float(c[key]) > 0]
+        return statistics.median(vals) if vals else None
+
+    rows = []
+    for arch in sorted(by_arch, key=lambda a: LIGHTQ_BACKENDS.index(a) if a in LIGHTQ_BACKENDS else 99):
+        cs = by_arch[arch]
+        rows.append([f"`{arch}`", fmt_num(med(cs, "lightq_peak_fp32_gflops"), 4), fmt_num(med(cs, "lightq_peak_int8_gops"), 4),
+                     fmt_num(med(cs, "lightq_peak_int8_maddubs_gops"), 4), fmt_num(med(cs, "lightq_peak_int16_madd_gops"), 4),
+                     fmt_num(med(cs, "lightq_peak_dram_read_gbs"), 3), fmt_num(med(cs, "lightq_peak_copy_gbs"), 3),
+                     fmt_num(med(cs, "lightq_peak_copy_store_gbs"), 3),
+                     fmt_num(med(cs, "lightq_clock_ghz"), 3), str(len(cs))])
+    if rows:
+        lines.append(md_table(["backend", "fp32 GFLOP/s", "int8 GOP/s", "avx2 maddubs GOP/s", "avx2 int16 madd GOP/s",
+                               "DRAM read GB/s", "memcpy GB/s", "copy, plain stores GB/s", "clock GHz", "probes"], rows))
+        lines.append("")
+        lines.append("Single thread, thread CPU time, median of several short runs, measured by each executable "
+                     "at start-up (the `probes` column: how many executables' probes the median is over; each "
+                     "benchmark's `%peak` uses its own executable's probe). `int8 GOP/s` is the backend's "
+                     "dot-product instruction (avx512_vnni: vpdpbusd zmm; avx2: vpmaddubsw+vpmaddwd+vpaddd ymm; "
+                     "neon_dotprod: sdot; neon: smull+smlal2+sadalp). Copies count bytes read + bytes written; `memcpy` "
+                     "is glibc's on buffers large enough for its non-temporal stores (the `copy` peak of "
+                     "`%peak`), `copy, plain stores` a vector loop with ordinary stores (each line is read "
+                     "before it is written): what a kernel without non-temporal stores can reach.")
+        probe_lines = []
+        for arch, cs in by_arch.items():
+            c = cs[0]
+            for k in sorted(k for k in c if k.startswith("lightq_probe_")):
+                probe_lines.append(f"- `{arch}`: {c[k]}")
+        if probe_lines:
+            lines.append("")
+            lines.append("<details><summary>probe lines (first executable of each backend)</summary>\n")
+            lines.extend(probe_lines)
+            lines.append("\n</details>")
+    else:
+        lines.append("No peaks in these results (the files lack the lightq context).")
+    return "\n".join(lines)
+
+
+def machine_section(contexts):
+    if not contexts:
+        return "No results."
+    c = contexts[0]
+    compilers = sorted({x.get("lightq_compiler", "?") for x in contexts})
+    flags = {}
+    for x in contexts:
+        if "lightq_arch" in x:
+            flags[x["lightq_arch"]] = x.get("lightq_flags", "?")
+    caches = ", ".join(f"L{k.get('level')} {k.get('type', '')} {fmt_bytes(k.get('size'))}".replace("  ", " ")
+                       for k in c.get("caches", []))
+    llc = c.get("lightq_llc_bytes")
+    rows = [
+        ["cpu", c.get("lightq_cpu", "?") + f" (best lightq backend: `{c.get('lightq_best_cpu_arch', '?')}`)"],
+        ["host", f"{c.get('host_name', '?')}, {c.get('num_cpus', '?')} cpus, {c.get('mhz_per_cpu', '?')} MHz (as reported)"],
+        ["caches", (caches or "?") + (f"; LLC used for rotation: {fmt_bytes(float(llc))}" if llc else "")],
+        ["date", c.get("date", "?")],
+        ["compiler", ", ".join(compilers)],
+        ["Google Benchmark library", f"built as {c.get('library_build_type', '?')}"],
+    ]
+    for arch, f in sorted(flags.items(), key=lambda kv: LIGHTQ_BACKENDS.index(kv[0]) if kv[0] in LIGHTQ_BACKENDS else 99):
+        rows.append([f"flags `{arch}`", f"`{f}`"])
+    for x in contexts:
+        for k in sorted(x):
+            if k.startswith("lightq_peer_"):
+                rows.append([k[len("lightq_peer_"):], x[k]])
+    seen, dedup = set(), []
+    for r in rows:
+        if tuple(r) not in seen:
+            seen.add(tuple(r))
+            dedup.append(r)
+    return md_table(["", ""], dedup, align_right=False)
+
+
+def op_section(op, results, plots_dir, plot_notes):
+    cols = sorted({r.column for r in results}, key=column_sort_key)
+    shapes = []
+    for r in results:
+        if r.shape not in shapes:
+            shapes.append(r.shape)
+    cell = {(r.shape, r.column): r for r in results}
+    out = []
+
+    def table(title, fmt):
+        rows = []
+        for s in shapes:
+            rows.append([s or "–"] + [fmt(cell.get((s, c))) for c in cols])
+        out.append(f"**{title}**\n")
+        out.append(md_table(["shape"] + [f"`{c}`" for c in cols], rows))
+        out.append("")
+
+    def time_cell(r):
+        if r is None:
+            return ""
+        if r.error:
+            return "error"
+        t = fmt_time(r.seconds)
+        if r.cv is not None and r.cv > 0.05:
+            t += f" ±{r.cv * 100:.0f}%"
+        return t
+
+    table("time per call (median)", time_cell)
+
+    def rate_cell(key, with_peak):
+        def f(r):
+            if r is None or r.error or key not in r.counters:
+                return ""
+            s = fmt_num(r.counters[key])
+            if with_peak and "%peak" in r.counters:
+                s += f" ({r.counters['%peak']:.0f}%)"
+            return s
+        return f
+
+    has_gops = any("GOP/s" in r.counters for r in results)
+    has_gbs = any("GB/s" in r.counters for r in results)
+    if has_gops:
+        table("GOP/s (% of the measured peak)", rate_cell("GOP/s", True))
+    if has_gbs:
+        table("GB/s moved" + ("" if has_gops else " (% of the measured peak)"), rate_cell("GB/s", not has_gops))
+
+    # Speed-ups over fp32 on the same lightq backend: t(f32) / t(other).
+    ratio_cols = []
+    for c in cols:
+        impl, dtypes = c.split(" ", 1)
+        if impl in LIGHTQ_BACKENDS and dtype_class(dtypes) in ("fp16", "int8") and f"{impl} f32" in cols:
+            ratio_cols.append((f"{impl}: {dtypes} vs f32", f"{impl} f32", c))
+    # lightq against peers, same class: t(peer) / t(fastest lightq of that class, widest backend).
+    lightq_impls = [b for b in LIGHTQ_BACKENDS if any(c.startswith(b + " ") for c in cols)]
+    best_impl = lightq_impls[-1] if lightq_impls else None
+    peer_cols = [c for c in cols if c.split(" ", 1)[0] not in LIGHTQ_BACKENDS]
+    if best_impl:
+        for c in peer_cols:
+            cls = dtype_class(c.split(" ", 1)[1])
+            mine = [x for x in cols if x.startswith(best_impl + " ") and dtype_class(x.split(" ", 1)[1]) == cls]
+            if mine:
+                ratio_cols.append((f"{best_impl} {cls} vs {c}", mine, c))
+    if ratio_cols:
+        rows = []
+        for s in shapes:
+            row = [s or "–"]
+            for _, base, other in ratio_cols:
+                if isinstance(base, list):  # lightq best of the class vs a peer
+                    mine = [cell.get((s, b)) for b in base]
+                    mine = [m for m in mine if m and not m.error and m.seconds]
+                    peer = cell.get((s, other))
+                    ok = mine and peer and not peer.error and peer.seconds
+                    row.append(fmt_ratio(peer.seconds / min(m.seconds for m in mine)) if ok else "")
+                else:
+                    b, o = cell.get((s, base)), cell.get((s, other))
+                    ok = b and o and not b.error and not o.error and b.seconds and o.seconds
+                    row.append(fmt_ratio(b.seconds / o.seconds) if ok else "")
+            rows.append(row)
+        out.append("**speed-ups** (time of the reference / time of the first; > 1: the first is faster; "
+                   "against a peer, lightq's fastest dtype of that class on its widest backend)\n")
+        out.append(md_table(["shape"] + [t for t, _, _ in ratio_cols], rows))
+        out.append("")
+
+    # Model bytes (weights, KV cache) per dtype.
+    if any("model_bytes" in r.counters for r in results):
+        dts = []
+        for c in cols:
+            d = c.split(" ", 1)[1]
+            if d not in dts:
+                dts.append(d)
+        rows = []
+        for s in shapes:
+            row = [s or "–"]
+            for d in dts:
+                vals = [cell[(s, c)].counters.get("model_bytes") for c in cols
+                        if c.split(" ", 1)[1] == d and (s, c) in cell and "model_bytes" in cell[(s, c)].counters]
+                row.append(fmt_bytes(vals[0]) if vals else "")
+            rows.append(row)
+        out.append("**model bytes** (weights or KV cache the layer stores)\n")
+        out.append(md_table(["shape"] + [f"`{d}`" for d in dts], rows))
+        out.append("")
+
+    pics = make_plots(op, shapes, cols, cell, plots_dir, plot_notes, best_impl)
+    for title, path in pics:
+        out.append(f"![{title}]({path})")
+    if pics:
+        out.append("")
+    return "\n".join(out)
+
+
+def generic_section(results):
+    rows = []
+    for r in results:
+        counters = ", ".join(f"{k}={fmt_num(v)}" for k, v in sorted(r.counters.items()))
+        rows.append([f"`{r.name}`", "error: " + r.error if r.error else fmt_time(r.seconds), counters, r.source])
+    return md_table(["benchmark", "time", "counters", "file"], rows, align_right=False)
+
+
+# ------------------------------------------------------------------------------------------
+# Plots
+# ------------------------------------------------------------------------------------------
+_plt = None
+
+
+def pyplot():
+    global _plt
+    if _plt is None:
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+            _plt = plt
+        except Exception:  # noqa: BLE001 - any import problem means no plots
+            _plt = False
+    return _plt
+
+
+def make_plots(op, shapes, cols, cell, plots_dir, plot_notes, best_impl):
+    if not plots_dir:
+        return []
+    plt = pyplot()
+    if not plt:
+        if "matplotlib" not in " ".join(plot_notes):
+            plot_notes.append("matplotlib is not installed: no plots (apt-get install python3-matplotlib)")
+        return []
+    os.makedirs(plots_dir, exist_ok=True)
+    # Plot the widest lightq backend and the peers: every backend makes the bars unreadable.
+    plot_cols = [c for c in cols if c.split(" ", 1)[0] == best_impl or c.split(" ", 1)[0] not in LIGHTQ_BACKENDS]
+    if not plot_cols:
+        plot_cols = cols
+    rel = os.path.basename(os.path.normpath(plots_dir))
+    pics = []
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", op)
+
+    def bars(metric, title, xlabel, filename, log):
+        present = [c for c in plot_cols if any((s, c) in cell and metric(cell[(s, c)]) for s in shapes)]
+        rows = [s for s in shapes if any((s, c) in cell and metric(cell[(s, c)]) for c in present)]
+        if not present or not rows:
+            return
+        height = max(2.5, 0.28 * len(rows) * len(present) + 1.2)
+        fig, ax = plt.subplots(figsize=(9, min(height, 40)))
+        width = 0.8 / len(present)
+        for i, c in enumerate(present):
+            ys = [j + i * width for j in range(len(rows))]
+            vals = [metric(cell[(s, c)]) if (s, c) in cell and metric(cell[(s, c)]) else 0 for s in rows]
+            ax.barh(ys, vals, height=width, label=c)
+        ax.set_yticks([j + 0.4 - width / 2 for j in range(len(rows))])
+        ax.set_yticklabels([s or "–" for s in rows])
+        ax.invert_yaxis()
+        if log:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(axis="x", alpha=0.3)
+        fig.tight_layout()
+        path = os.path.join(plots_dir, filename)
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        pics.append((title, f"{rel}/{filename}"))
+
+    bars(lambda r: None if r.error else r.seconds, f"{op}: time per call (lower is better)", "seconds (log)",
+         f"{safe}_time.png", True)
+    bars(lambda r: r.counters.get("model_bytes"), f"{op}: model bytes (weights / KV)", "bytes (log)",
+         f"{safe}_model_bytes.png", True)
+    return pics
+
+
+# ------------------------------------------------------------------------------------------
+# Console summary
+# ------------------------------------------------------------------------------------------
+def print_summary(contexts, results):
+    print("lightq benchmark summary")
+    print("peaks (single thread):")
+    seen = set()
+    for c in contexts:
+        arch = c.get("lightq_arch")
+        if not arch or arch in seen:
+            continue
+        seen.add(arch)
+        extra = ""
+        if float(c.get("lightq_peak_int16_madd_gops", 0) or 0) > 0:
+            extra = f", int16 madd {float(c['lightq_peak_int16_madd_gops']):.0f} GOP/s"
+        print(f"  {arch:<13} fp32 {float(c.get('lightq_peak_fp32_gflops', 0)):8.1f} GFLOP/s   "
+              f"int8 {float(c.get('lightq_peak_int8_gops', 0)):8.1f} GOP/s{extra}   "
+              f"DRAM read {float(c.get('lightq_peak_dram_read_gbs', 0)):5.1f} GB/s   "
+              f"copy {float(c.get('lightq_peak_copy_gbs', 0)):5.1f} GB/s   ({c.get('lightq_compiler', '?')})")
+    width = max([len(r.name) for r in results] + [9])
+    print(f"{'benchmark':<{width}}  {'time':>10}  {'GOP/s':>9}  {'GB/s':>8}  {'%peak':>6}  {'bytes':>10}")
+    for r in results:
+        if r.error:
+            print(f"{r.name:<{width}}  error: {r.error}")
+            continue
+        g = r.counters.get("GOP/s")
+        b = r.counters.get("GB/s")
+        p = r.counters.get("%peak")
+        by = r.counters.get("bytes")
+        print(f"{r.name:<{width}}  {fmt_time(r.seconds):>10}  {fmt_num(g) if g is not None else '':>9}  "
+              f"{fmt_num(b) if b is not None else '':>8}  {f'{p:.0f}%' if p is not None else '':>6}  "
+              f"{fmt_bytes(by) if by is not None else '':>10}")
+
+
+# ------------------------------------------------------------------------------------------
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="+", help="Google Benchmark JSON files of one run")
+    ap.add_argument("--out", default="docs/benchmarks.md", help="markdown file to write ('-' for stdout)")
+    ap.add_argument("--plots", default="docs/benchmarks", help="folder for PNG plots ('' for none)")
+    ap.add_argument("--summary", action="store_true", help="also print a summary table to stdout")
+    ap.add_argument("--title-note", default="", help="a line printed under the title (e.g. 'quick run')")
+    args = ap.parse_args(argv)
+
+    contexts, results, notes = load(args.files)
+    plot_notes = []
+    ops = []
+    for r in results:
+        if r.grammar and r.op not in ops:
+            ops.append(r.op)
+    md = ["# lightq benchmarks", ""]
+    md.append(f"Generated by `bench/report.py` from {len(args.files)} result file(s) of `bench/run.sh` on "
+              f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; do not edit by hand.")
+    if args.title_note:
+        md += ["", f"> **{args.title_note}**"]
+    md += ["", "How to read: times are medians over the repetitions (CPU time of the benchmark thread, one "
+           "thread pinned to one core); `GOP/s` counts 2 ops per multiply-add; `%peak` is of the peak measured "
+           "by the same executable at start-up (compute peak of the backend, or one-core DRAM read bandwidth "
+           "for memory-bound cases, or copy bandwidth for conversions); `±N%` marks a coefficient of variation "
+           "above 5%. Compare within one run: the machine is shared and absolute numbers move between runs. "
+           "bench/README.md explains every column.", ""]
+    md += ["## Machine and compiler", "", machine_section(contexts), ""]
+    md += ["## Measured peaks", "", peaks_section(contexts), ""]
+    for op in ops:
+        md += [f"## {op}", ""]
+        md.append(op_section(op, [r for r in results if r.grammar and r.op == op], args.plots, plot_notes))
+    other = [r for r in results if not r.grammar]
+    if other:
+        md += ["## Other benchmarks", "", generic_section(other), ""]
+    errors = [r for r in results if r.error]
+    if errors or notes or plot_notes:
+        md += ["## Notes", ""]
+        md += [f"- `{r.name}`: {r.error}" for r in errors]
+        md += [f"- {n}" for n in notes + plot_notes]
+        md.append("")
+    text = "\n".join(md).rstrip() + "\n"
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(f"report: wrote {args.out}" + (f" and plots in {args.plots}/" if args.plots and pyplot() else ""))
+    if args.summary:
+        print()
+        print_summary(contexts, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

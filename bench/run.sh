@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Builds and runs the lightq benchmarks, then writes docs/benchmarks.md and its plots.
+#
+#   bash bench/run.sh                 full run (all benchmarks, 5 repetitions, medians)
+#   bash bench/run.sh --quick         smoke run (small filter, 1 repetition, short times)
+#   bash bench/run.sh --filter REGEX  only benchmarks whose name matches REGEX
+#
+# Other options: --repetitions N, --min-time SECONDS, --build-dir DIR, --no-report,
+# --no-install (never call apt-get), --cpu N (core to pin to). CXX=clang++ picks the compiler.
+# On a fresh Debian/Ubuntu machine it installs what is missing (apt-get when root; otherwise it
+# prints the exact command and stops). Runs pinned to one core, one thread.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+quick=0
+filter=""
+repetitions=5
+min_time=0.2
+build_dir="build/bench"
+report=1
+install=1
+cpu=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --filter) filter="${2:?--filter needs a regex}"; shift ;;
+    --filter=*) filter="${1#*=}" ;;
+    --repetitions) repetitions="${2:?}"; shift ;;
+    --min-time) min_time="${2:?}"; shift ;;
+    --build-dir) build_dir="${2:?}"; shift ;;
+    --cpu) cpu="${2:?}"; shift ;;
+    --no-report) report=0 ;;
+    --no-install) install=0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $quick == 1 ]]; then
+  repetitions=1
+  min_time=0.02
+  # One small case per module: GEMM 128x768x768, memory 16 MiB / 8 MiB, elementwise 1 Mi items.
+  [[ -n $filter ]] || filter='(/128/768/768|/16777216|/8388608|/1048576)$'
+  export LIGHTQ_BENCH_QUICK=1
+fi
+
+say() { printf '\n== %s\n' "$*"; }
+
+# --- 1. packages ------------------------------------------------------------------------------
+# Required to build and run; optional ones add peer columns (oneDNN, OpenBLAS, XNNPACK) and plots.
+required=(cmake g++ libxsimd-dev libbenchmark-dev)
+optional=(libdnnl-dev libopenblas-dev libxnnpack-dev libpthreadpool-dev python3 python3-matplotlib)
+if ! command -v ninja >/dev/null 2>&1 && ! command -v make >/dev/null 2>&1; then required+=(ninja-build); fi
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+if [[ $install == 1 ]] && command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  missing_required=(); missing_optional=()
+  for p in "${required[@]}"; do have_pkg "$p" || missing_required+=("$p"); done
+  for p in "${optional[@]}"; do have_pkg "$p" || missing_optional+=("$p"); done
+  if (( ${#missing_required[@]} + ${#missing_optional[@]} > 0 )); then
+    if [[ $(id -u) == 0 ]]; then
+      say "installing: ${missing_required[*]} ${missing_optional[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      if (( ${#missing_required[@]} > 0 )); then apt-get install -y -qq --no-install-recommends "${missing_required[@]}"; fi
+      for p in "${missing_optional[@]}"; do  # optional: one at a time, a missing one is no error
+        apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 || echo "bench/run.sh: optional package $p not available, going on without it"
+      done
+    elif (( ${#missing_required[@]} > 0 )); then
+      echo "bench/run.sh: missing packages. Run:"
+      echo "  sudo apt-get install -y ${missing_required[*]} ${missing_optional[*]}"
+      exit 1
+    else
+      echo "bench/run.sh: optional packages missing (peers / plots). For them run:"
+      echo "  sudo apt-get install -y ${missing_optional[*]}"
+    fi
+  fi
+fi
+
+# --- 2. configure and build -------------------------------------------------------------------
+generator=()
+if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+jobs="$(nproc 2>/dev/null || echo 2)"
+say "configuring $build_dir (Release${CXX:+, CXX=$CXX})"
+cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DLIGHTQ_BUILD_BENCHMARKS=ON \
+  -DLIGHTQ_BUILD_TESTS=OFF -DLIGHTQ_BUILD_EXAMPLES=OFF >"$build_dir.configure.log" 2>&1 ||
+  { cat "$build_dir.configure.log"; exit 1; }
+grep -E "lightq benchmarks:" "$build_dir.configure.log" || true
+if grep -q "lightq benchmarks: skipped" "$build_dir.configure.log"; then
+  echo "bench/run.sh: benchmarks are not built here (see above)"; exit 1
+fi
+say "building (-j$jobs)"
+cmake --build "$build_dir" -j "$jobs" --target lightq_benchmarks
+
+# --- 3. run -----------------------------------------------------------------------------------
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+results="$build_dir/results/$stamp"
+mkdir -p "$results"
+ln -sfn "$stamp" "$build_dir/results/latest"
+
+# One thread everywhere (peers included); OPENBLAS_CORETYPE and friends are left as they are.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 DNNL_VERBOSE=0
+pin=()
+if command -v taskset >/dev/null 2>&1; then
+  if [[ -z $cpu ]]; then  # the last core this process may run on
+    cpu="$(taskset -pc $$ 2>/dev/null | sed 's/.*: //' | tr ',' '\n' | tail -n1 | sed 's/.*-//')"
+  fi
+  [[ -n $cpu ]] && pin=(taskset -c "$cpu")
+fi
+
+# Backends in order (scalar, avx2, avx512_vnni / neon, neon_dotprod), modules alphabetically.
+mapfile -t executables < <(find "$build_dir/bench" -maxdepth 1 -type f -name 'lightq_bench_*' -perm -u+x |
+  awk '{ n = $0; b = 9; if (n ~ /_scalar$/) b = 0; else if (n ~ /_avx2$/) b = 1; else if (n ~ /_avx512_vnni$/) b = 2;
+         else if (n ~ /_neon$/) b = 3; else if (n ~ /_neon_dotprod$/) b = 4; print b "\t" n }' | sort | cut -f2)
+(( ${#executables[@]} > 0 )) || { echo "bench/run.sh: no benchmark executables in $build_dir/bench"; exit 1; }
+
+say "running ${#executables[@]} executables${pin:+ pinned to core $cpu}, $repetitions repetition(s), min time ${min_time}s${filter:+, filter $filter}"
+failed=0
+for exe in "${executables[@]}"; do
+  name="$(basename "$exe")"
+  json="$results/$name.json"
+  args=(--benchmark_out="$json" --benchmark_out_format=json --benchmark_min_time="$min_time"
+        --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true)
+  [[ -n $filter ]] && args+=(--benchmark_filter="$filter")
+  say "$name"
+  set +e
+  "${pin[@]}" "$exe" "${args[@]}" 2>&1 | tee "$results/$name.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  if [[ $rc == 77 ]]; then
+    echo "($name skipped: this CPU cannot run its backend)"; rm -f "$json"
+  elif [[ $rc != 0 ]]; then
+    echo "bench/run.sh: $name failed with exit code $rc"; failed=1
+  fi
+  # An executable whose benchmarks all missed the filter leaves no (or an empty) file.
+  if [[ -f $json ]] && ! grep -q '"name"' "$json"; then rm -f "$json"; fi
+done
+
+# --- 4. report --------------------------------------------------------------------------------
+if [[ $report == 1 ]]; then
+  say "report"
+  python=""
+  for candidate in python3 /usr/bin/python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import matplotlib' >/dev/null 2>&1; then
+      python="$candidate"; break
+    fi
+  done
+  if [[ -z $python ]] && command -v python3 >/dev/null 2>&1; then
+    # Only for the plots, and only when missing: a user-level pip install.
+    if python3 -m pip --version >/dev/null 2>&1 && [[ $install == 1 ]]; then
+      python3 -m pip install --quiet --user matplotlib >/dev/null 2>&1 ||
+        python3 -m pip install --quiet matplotlib >/dev/null 2>&1 || true
+    fi
+    python=python3
+  fi
+  if [[ -z $python ]]; then
+    echo "bench/run.sh: python3 not found: no report (results are in $results)"
+  else
+    shopt -s nullglob
+    jsons=("$results"/*.json)
+    if (( ${#jsons[@]} == 0 )); then
+      echo "bench/run.sh: no results to report"; failed=1
+    else
+      report_args=(--out docs/benchmarks.md --plots docs/benchmarks --summary)
+      [[ $quick == 1 ]] && report_args+=(--title-note "quick smoke run (bench/run.sh --quick): 1 repetition, short times; not for quoting")
+      "$python" bench/report.py "${report_args[@]}" "${jsons[@]}"
+    fi
+  fi
+fi
+echo
+echo "results: $results"
+exit $failed

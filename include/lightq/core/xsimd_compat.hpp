@@ -9,6 +9,13 @@
 #error "lightq: cannot determine the xsimd version"
 #endif
 
+// xsimd offers no batch type at all where no SIMD instruction set is enabled (e.g. the AArch64
+// scalar reference build, -march=armv8-a+nosimd). Code that names xsimd functions outside an
+// arch-guarded block checks LIGHTQ_XSIMD_AVAILABLE.
+#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
+#define LIGHTQ_XSIMD_AVAILABLE 1
+#endif
+
 namespace lightq {
 namespace detail {
 
@@ -44,6 +51,7 @@ using xsimd_arch_t = typename xsimd_arch_of<Arch>::type;
 template <class Arch>
 using float_batch = xsimd::batch<float, xsimd_arch_t<Arch>>;
 
+#if defined(LIGHTQ_XSIMD_AVAILABLE)
 /// Horizontal sum (xsimd 8.1 `hadd`, 13/14 `reduce_add`).
 template <class T, class A>
 LIGHTQ_ALWAYS_INLINE T reduce_add(const xsimd::batch<T, A>& v) noexcept {
@@ -73,6 +81,8 @@ LIGHTQ_ALWAYS_INLINE xsimd::batch<To, A> bitcast(const xsimd::batch<T, A>& v) no
   return xsimd::bitwise_cast<xsimd::batch<To, A>>(v);
 #endif
 }
+
+#endif  // LIGHTQ_XSIMD_AVAILABLE
 
 }  // namespace detail
 }  // namespace lightq

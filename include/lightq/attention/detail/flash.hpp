@@ -1,0 +1,422 @@
+// The fused (flash-style) attention kernel: key tiles, online softmax in fp32 (running max and
+// sum per query row), P*V fused; never a [tokens x tokens] buffer. One template on the arch tag
+// for fp32, fp16 (converted in registers) and int8 (int8 Q*K^T, int8 P*V) sources; the scalar
+// twin is the same code with plain loops.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "lightq/attention/detail/ops.hpp"
+#include "lightq/attention/neon/ops_neon.hpp"
+#include "lightq/attention/neon/ops_neon_dotprod.hpp"
+#include "lightq/attention/options.hpp"
+#include "lightq/attention/x86/ops_avx2.hpp"
+#include "lightq/attention/x86/ops_avx512_vnni.hpp"
+#include "lightq/core/aligned.hpp"
+#include "lightq/core/arch.hpp"
+#include "lightq/core/half.hpp"
+#include "lightq/core/xsimd_compat.hpp"
+
+// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
+// placeholders) once they are inlined here; a false positive, silenced for this header only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace lightq {
+namespace detail {
+
+/// True when backend `Arch` has an xsimd float batch (every backend but the scalar twin).
+template <class Arch>
+inline constexpr bool attention_simd_v = !std::is_void_v<xsimd_arch_t<Arch>>;
+
+/// Lanes of the float batch of `Arch` (1 for the scalar twin).
+template <class Arch>
+constexpr index_t attention_lanes() noexcept {
+  if constexpr (attention_simd_v<Arch>)
+    return static_cast<index_t>(float_batch<Arch>::size);
+  else
+    return 1;
+}
+
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE float attention_to_float(float x) noexcept {
+  return x;
+}
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE float attention_to_float(std::uint16_t h) noexcept {
+  return half_to_float(h);
+}
+
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE float_batch<Arch> attention_load(const float* p) noexcept {
+  return float_batch<Arch>::load_unaligned(p);
+}
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE float_batch<Arch> attention_load(const std::uint16_t* p) noexcept {
+  return attention_float_ops<Arch>::load_f16(p);
+}
+
+/// s[j] = q . k[j] for j < n (k row j at k + j * k_stride), T = float or fp16 bits.
+/// SIMD: one row against `lanes` keys at a time, lanes accumulators reduced by one transposing sum.
+template <class Arch, class T>
+void attention_scores(const float* q, const T* k, index_t k_stride, index_t n, index_t dim, float* s) noexcept {
+  if constexpr (!attention_simd_v<Arch>) {
+    for (index_t j = 0; j < n; ++j) {
+      const T* row = k + j * k_stride;
+      float acc = 0.0f;
+      for (index_t d = 0; d < dim; ++d) acc += q[d] * attention_to_float<Arch>(row[d]);
+      s[j] = acc;
+    }
+  } else {
+    using batch = float_batch<Arch>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    const index_t full = dim / W * W;
+    for (index_t j0 = 0; j0 < n; j0 += W) {
+      const T* rows[W];
+      for (index_t c = 0; c < W; ++c) rows[c] = k + std::min(j0 + c, n - 1) * k_stride;
+      batch acc[W];
+      for (index_t c = 0; c < W; ++c) acc[c] = batch(0.0f);
+      for (index_t d = 0; d < full; d += W) {
+        const batch qv = batch::load_unaligned(q + d);
+        for (index_t c = 0; c < W; ++c) acc[c] = xsimd::fma(qv, attention_load<Arch>(rows[c] + d), acc[c]);
+      }
+      alignas(64) float sums[W];
+      attention_float_ops<Arch>::transpose_sum(acc).store_aligned(sums);
+      if (full < dim)
+        for (index_t c = 0; c < W; ++c)
+          for (index_t d = full; d < dim; ++d) sums[c] += q[d] * attention_to_float<Arch>(rows[c][d]);
+      const index_t count = std::min(W, n - j0);
+      for (index_t c = 0; c < count; ++c) s[j0 + c] = sums[c];
+    }
+  }
+}
+
+/// o[d] += sum_{j < n} p[j] * v[j][d] for d < dim (v row j at v + j * v_stride).
+template <class Arch, class T>
+void attention_accumulate(const float* p, const T* v, index_t v_stride, index_t n, index_t dim, float* o) noexcept {
+  if constexpr (!attention_simd_v<Arch>) {
+    for (index_t j = 0; j < n; ++j) {
+      const T* row = v + j * v_stride;
+      for (index_t d = 0; d < dim; ++d) o[d] += p[j] * attention_to_float<Arch>(row[d]);
+    }
+  } else {
+    using batch = float_batch<Arch>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    index_t d = 0;
+    auto pass = [&](auto count_tag) {
+      constexpr index_t N = decltype(count_tag)::value;
+      batch acc[N];
+      for (index_t i = 0; i < N; ++i) acc[i] = batch::load_unaligned(o + d + i * W);
+      for (index_t j = 0; j < n; ++j) {
+        const batch pj(p[j]);
+        const T* row = v + j * v_stride + d;
+        for (index_t i = 0; i < N; ++i) acc[i] = xsimd::fma(pj, attention_load<Arch>(row + i * W), acc[i]);
+      }
+      for (index_t i = 0; i < N; ++i) acc[i].store_unaligned(o + d + i * W);
+      d += N * W;
+    };
+    while (d + 8 * W <= dim) pass(std::integral_constant<index_t, 8>{});
+    while (d + 4 * W <= dim) pass(std::integral_constant<index_t, 4>{});
+    while (d + W <= dim) pass(std::integral_constant<index_t, 1>{});
+    for (; d < dim; ++d)
+      for (index_t j = 0; j < n; ++j) o[d] += p[j] * attention_to_float<Arch>(v[j * v_stride + d]);
+  }
+}
+
+/// Online softmax step of one query row over n >= 1 new scores (s has room for n rounded up to
+/// the lanes): updates the running max m and sum l, turns s into p = exp(s - m_new), and returns
+/// alpha = exp(m_old - m_new), the factor of the row's previous output (0 when m_old = -inf).
+template <class Arch>
+float attention_softmax_step(float* s, index_t n, float& m, float& l) noexcept {
+  constexpr float minus_inf = -std::numeric_limits<float>::infinity();
+  float row_max = minus_inf;
+  float sum = 0.0f;
+  float m_new;
+  if constexpr (!attention_simd_v<Arch>) {
+    for (index_t j = 0; j < n; ++j) row_max = std::max(row_max, s[j]);
+    m_new = std::max(m, row_max);
+    for (index_t j = 0; j < n; ++j) {
+      s[j] = std::exp(s[j] - m_new);
+      sum += s[j];
+    }
+  } else {
+    using batch = float_batch<Arch>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    const index_t padded = (n + W - 1) / W * W;
+    for (index_t j = n; j < padded; ++j) s[j] = minus_inf;
+    batch vmax(minus_inf);
+    for (index_t j = 0; j < padded; j += W) vmax = xsimd::max(vmax, batch::load_unaligned(s + j));
+    row_max = reduce_max(vmax);
+    m_new = std::max(m, row_max);
+    const batch mb(m_new);
+    batch vsum(0.0f);
+    for (index_t j = 0; j < padded; j += W) {
+      const batch p = xsimd::exp(batch::load_unaligned(s + j) - mb);
+      p.store_unaligned(s + j);
+      vsum += p;
+    }
+    sum = reduce_add(vsum);
+  }
+  const float alpha = m == minus_inf ? 0.0f : std::exp(m - m_new);
+  l = l * alpha + sum;
+  m = m_new;
+  return alpha;
+}
+
+/// o[d] *= alpha for d < dim.
+template <class Arch>
+void attention_rescale(float* o, index_t dim, float alpha) noexcept {
+  index_t d = 0;
+  if constexpr (attention_simd_v<Arch>) {
+    using batch = float_batch<Arch>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    const batch a(alpha);
+    for (; d + W <= dim; d += W) (batch::load_unaligned(o + d) * a).store_unaligned(o + d);
+  }
+  for (; d < dim; ++d) o[d] *= alpha;
+}
+
+/// int8 path: s[j] = float(dots[j]) * (q_scale * key_scales[j]) for j < n.
+template <class Arch>
+void attention_scores_from_dots(const std::int32_t* dots, const float* key_scales, float q_scale, index_t n,
+                                float* s) noexcept {
+  index_t j = 0;
+  if constexpr (attention_simd_v<Arch>) {
+    using batch = float_batch<Arch>;
+    using ibatch = xsimd::batch<std::int32_t, xsimd_arch_t<Arch>>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    const batch qs(q_scale);
+    for (; j + W <= n; j += W)
+      (xsimd::to_float(ibatch::load_unaligned(dots + j)) * (qs * batch::load_unaligned(key_scales + j)))
+          .store_unaligned(s + j);
+  }
+  for (; j < n; ++j) s[j] = static_cast<float>(dots[j]) * (q_scale * key_scales[j]);
+}
+
+/// int8 path: w[j] = p[j] * value_scales[j] quantized to uint8 in [0, 127] against the row's
+/// largest weight; zero padded up to a multiple of 4 tokens. Returns the weight scale (max / 127;
+/// 0 when every weight is 0).
+template <class Arch>
+float attention_quantize_weights(float* p, const float* value_scales, index_t n, std::uint8_t* w,
+                                 std::int32_t* tmp) noexcept {
+  float w_max = 0.0f;
+  index_t j = 0;
+  if constexpr (attention_simd_v<Arch>) {
+    using batch = float_batch<Arch>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    batch vmax(0.0f);
+    for (; j + W <= n; j += W) {
+      const batch x = batch::load_unaligned(p + j) * batch::load_unaligned(value_scales + j);
+      x.store_unaligned(p + j);
+      vmax = xsimd::max(vmax, x);
+    }
+    w_max = reduce_max(vmax);
+  }
+  for (; j < n; ++j) {
+    p[j] *= value_scales[j];
+    w_max = std::max(w_max, p[j]);
+  }
+  const index_t padded = (n + 3) / 4 * 4;
+  if (!(w_max > 0.0f)) {
+    for (j = 0; j < padded; ++j) w[j] = 0;
+    return 0.0f;
+  }
+  const float inverse = 127.0f / w_max;
+  j = 0;
+  if constexpr (attention_simd_v<Arch>) {
+    using batch = float_batch<Arch>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    const batch inv(inverse);
+    for (; j + W <= n; j += W) xsimd::nearbyint_as_int(batch::load_unaligned(p + j) * inv).store_unaligned(tmp + j);
+  }
+  for (; j < n; ++j) tmp[j] = static_cast<std::int32_t>(std::nearbyint(p[j] * inverse));
+  for (j = 0; j < n; ++j) w[j] = static_cast<std::uint8_t>(std::min(tmp[j], std::int32_t{127}));
+  for (; j < padded; ++j) w[j] = 0;
+  return w_max / 127.0f;
+}
+
+/// int8 path: o[d] = o[d] * alpha + float(acc[d]) * w_scale for d < dim.
+template <class Arch>
+void attention_flush(float* o, const std::int32_t* acc, index_t dim, float alpha, float w_scale) noexcept {
+  index_t d = 0;
+  if constexpr (attention_simd_v<Arch>) {
+    using batch = float_batch<Arch>;
+    using ibatch = xsimd::batch<std::int32_t, xsimd_arch_t<Arch>>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    const batch a(alpha), ws(w_scale);
+    for (; d + W <= dim; d += W)
+      xsimd::fma(xsimd::to_float(ibatch::load_unaligned(acc + d)), ws, batch::load_unaligned(o + d) * a)
+          .store_unaligned(o + d);
+  }
+  for (; d < dim; ++d) o[d] = o[d] * alpha + static_cast<float>(acc[d]) * w_scale;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problem description.
+
+/// The query rows of one (batch, kv head): row r = token t * group + g, query head kv * group + g.
+struct attention_item {
+  const float* q = nullptr;
+  index_t q_head_stride = 0, q_token_stride = 0;
+  index_t group = 1, query_tokens = 0, dim = 0;
+  float scale = 1.0f;
+  attention_mask mask;
+
+  index_t rows() const noexcept { return group * query_tokens; }
+  const float* query(index_t r) const noexcept { return q + (r % group) * q_head_stride + (r / group) * q_token_stride; }
+  index_t limit(index_t r) const noexcept { return mask.limit(r / group); }
+};
+
+/// fp32 or fp16 (T = std::uint16_t bits) keys and values, row-major rows with unit inner stride.
+template <class T>
+struct attention_dense_source {
+  static constexpr index_t key_tile = 32;
+  const T* k = nullptr;
+  index_t k_stride = 0;
+  const T* v = nullptr;
+  index_t v_stride = 0;
+  index_t out_dim(index_t dim) const noexcept { return dim; }
+};
+
+/// int8 keys and values in kv_cache's qs8 layout.
+struct attention_qs8_source {
+  static constexpr index_t key_tile = 64;
+  const std::int8_t* keys = nullptr;
+  const float* key_scales = nullptr;
+  const std::int32_t* key_sums = nullptr;
+  index_t groups = 0;
+  const std::int8_t* values = nullptr;
+  const float* value_scales = nullptr;
+  index_t value_dim = 0;
+  const float* channel_scales = nullptr;  // per-channel key smoothing, multiplied into q
+  index_t out_dim(index_t) const noexcept { return value_dim; }
+};
+
+/// Scratch of one thread; sized once per call.
+struct attention_workspace {
+  aligned_buffer<float> queries;       // block rows x dim (scaled queries), fp32 / fp16 path
+  aligned_buffer<std::int8_t> q8;      // groups * 4, int8 path
+  aligned_buffer<std::uint8_t> q8p;    // block rows x groups * 4, prepared int8 queries
+  aligned_buffer<float> q_scales;      // block rows
+  aligned_buffer<float> scores;        // key tile + 16
+  aligned_buffer<std::int32_t> dots;   // key tile + 16
+  aligned_buffer<std::uint8_t> weights;
+  aligned_buffer<std::int32_t> acc;    // value_dim
+  attention_workspace(index_t block_rows, index_t dim, index_t groups, index_t value_dim, index_t key_tile)
+      : queries(static_cast<std::size_t>(block_rows * dim + 1)),
+        q8(static_cast<std::size_t>(groups * 4 + 1)),
+        q8p(static_cast<std::size_t>(block_rows * groups * 4 + 1)),
+        q_scales(static_cast<std::size_t>(block_rows)),
+        scores(static_cast<std::size_t>(key_tile + 16)),
+        dots(static_cast<std::size_t>(key_tile + 16)),
+        weights(static_cast<std::size_t>(key_tile + 16)),
+        acc(static_cast<std::size_t>(value_dim + 1)) {}
+};
+
+/// Running softmax state of a block of rows: max m, sum l, unnormalised output o (stride ld).
+struct attention_state {
+  float* m;
+  float* l;
+  float* o;
+  index_t ld;
+};
+
+inline void attention_state_reset(const attention_state& st, index_t rows) noexcept {
+  for (index_t r = 0; r < rows; ++r) {
+    st.m[r] = -std::numeric_limits<float>::infinity();
+    st.l[r] = 0.0f;
+    for (index_t d = 0; d < st.ld; ++d) st.o[r * st.ld + d] = 0.0f;
+  }
+}
+
+/// Rows [r0, r0 + rows) of `item` over keys [k0, k1) (k0 a multiple of the key tile), fp32/fp16.
+template <class Arch, class T>
+void attention_block(const attention_item& item, const attention_dense_source<T>& src, index_t r0, index_t rows,
+                     index_t k0, index_t k1, const attention_state& st, attention_workspace& ws) noexcept {
+  const index_t dim = item.dim;
+  constexpr index_t tile = attention_dense_source<T>::key_tile;
+  index_t k_end = k0;
+  for (index_t r = 0; r < rows; ++r) {
+    const float* q = item.query(r0 + r);
+    float* qs = ws.queries.data() + r * dim;
+    for (index_t d = 0; d < dim; ++d) qs[d] = q[d] * item.scale;
+    k_end = std::max(k_end, std::min(k1, item.limit(r0 + r)));
+  }
+  float* s = ws.scores.data();
+  for (index_t t0 = k0; t0 < k_end; t0 += tile) {
+    const index_t nk = std::min(tile, k_end - t0);
+    for (index_t r = 0; r < rows; ++r) {
+      const index_t count = std::min(nk, item.limit(r0 + r) - t0);
+      if (count <= 0) continue;
+      float* o = st.o + r * st.ld;
+      attention_scores<Arch>(ws.queries.data() + r * dim, src.k + t0 * src.k_stride, src.k_stride, count, dim, s);
+      const float alpha = attention_softmax_step<Arch>(s, count, st.m[r], st.l[r]);
+      if (alpha != 1.0f) attention_rescale<Arch>(o, dim, alpha);
+      attention_accumulate<Arch>(s, src.v + t0 * src.v_stride, src.v_stride, count, dim, o);
+    }
+  }
+}
+
+/// Rows [r0, r0 + rows) of `item` over keys [k0, k1) (k0 a multiple of 64), int8 cache.
+template <class Arch>
+void attention_block(const attention_item& item, const attention_qs8_source& src, index_t r0, index_t rows,
+                     index_t k0, index_t k1, const attention_state& st, attention_workspace& ws) noexcept {
+  using ops = attention_int8_ops<Arch>;
+  const index_t dim = item.dim, groups = src.groups;
+  constexpr index_t tile = attention_qs8_source::key_tile;
+  index_t k_end = k0;
+  for (index_t r = 0; r < rows; ++r) {
+    // Q row: scaled by the softmax scale, then symmetric int8 per row.
+    // (times the cache's per-channel key smoothing factors).
+    const float* q = item.query(r0 + r);
+    float* qs = ws.queries.data();
+    float max_abs = 0.0f;
+    for (index_t d = 0; d < dim; ++d) {
+      qs[d] = q[d] * item.scale * src.channel_scales[d];
+      max_abs = std::max(max_abs, std::fabs(qs[d]));
+    }
+    const float inverse = max_abs > 0.0f ? 127.0f / max_abs : 0.0f;
+    std::int8_t* q8 = ws.q8.data();
+    for (index_t d = 0; d < dim; ++d)
+      q8[d] = static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, std::nearbyint(qs[d] * inverse))));
+    for (index_t d = dim; d < groups * 4; ++d) q8[d] = 0;
+    ops::prepare_query(q8, groups, ws.q8p.data() + r * groups * 4);
+    ws.q_scales[static_cast<std::size_t>(r)] = max_abs / 127.0f;
+    k_end = std::max(k_end, std::min(k1, item.limit(r0 + r)));
+  }
+  float* s = ws.scores.data();
+  std::int32_t* dots = ws.dots.data();
+  std::uint8_t* w = ws.weights.data();
+  std::int32_t* acc = ws.acc.data();
+  for (index_t t0 = k0; t0 < k_end; t0 += tile) {
+    const index_t nk = std::min(tile, k_end - t0);
+    for (index_t r = 0; r < rows; ++r) {
+      const index_t count = std::min(nk, item.limit(r0 + r) - t0);
+      if (count <= 0) continue;
+      const std::uint8_t* qp = ws.q8p.data() + r * groups * 4;
+      for (index_t j = 0; j < count; j += 16)
+        ops::dot_key_tile(qp, src.keys + (t0 + j) * groups * 4, src.key_sums + t0 + j, groups, dots + j);
+      attention_scores_from_dots<Arch>(dots, src.key_scales + t0, ws.q_scales[static_cast<std::size_t>(r)], count, s);
+      float* o = st.o + r * st.ld;
+      const float alpha = attention_softmax_step<Arch>(s, count, st.m[r], st.l[r]);
+      const float w_scale = attention_quantize_weights<Arch>(s, src.value_scales + t0, count, w, dots);
+      const index_t value_groups = (count + 3) / 4;
+      for (index_t d = 0; d < src.value_dim; ++d) acc[d] = 0;
+      if (w_scale > 0.0f) ops::accumulate_values(w, src.values + t0 * src.value_dim, value_groups, src.value_dim, acc);
+      attention_flush<Arch>(o, acc, src.value_dim, alpha, w_scale);
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace lightq
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

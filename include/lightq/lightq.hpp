@@ -10,6 +10,8 @@
 #include "lightq/tensor/tensor_view.hpp"
 #include "lightq/tensor/tensor.hpp"
 #include "lightq/quant/requantize.hpp"
+#include "lightq/conv/conv2d.hpp"
+#include "lightq/conv/reference.hpp"
 #include "lightq/attention/attention.hpp"
 #include "lightq/attention/kv_cache.hpp"
 #include "lightq/attention/reference.hpp"

@@ -1,0 +1,206 @@
+// conv2d on NHWC tensor views: int8 (qs8 / qu8 activations x qc8w weights) requantized to int8 or
+// dequantized to fp32, fp32, and fp16 weights with fp32 activations; fused bias and activation.
+// Depthwise convolutions run their own kernel, all others an implicit GEMM (tiled im2col).
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "lightq/conv/detail/depthwise.hpp"
+#include "lightq/conv/detail/geometry.hpp"
+#include "lightq/conv/detail/igemm.hpp"
+#include "lightq/conv/params.hpp"
+#include "lightq/conv/weights.hpp"
+#include "lightq/parallel/context.hpp"
+#include "lightq/tensor/tensor_view.hpp"
+
+// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
+// placeholders) once they are inlined here; a false positive, silenced for this header only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace lightq {
+
+/// Output extents [N, OH, OW, C_out] of a convolution of `input` ([N, H, W, C_in]) with packed
+/// weights `w` (any of the conv2d_*_weights types); errors as conv2d would report them.
+template <class Weights>
+extents_t<4> conv2d_output_extents(const extents_t<4>& input, const Weights& w) {
+  const auto s = detail::resolve_conv2d(input, w.weight_extents(), w.params(), "conv2d_output_extents");
+  return {s.n, s.oh, s.ow, s.c_out};
+}
+
+namespace detail {
+
+template <class In, class Out, class Weights>
+conv2d_shape conv2d_check_common(const tensor_view<const In, 4>& input, const Weights& w, const tensor_view<Out, 4>& output,
+                                 const conv2d_activation& act, const char* where) {
+  auto s = resolve_conv2d(input.extents(), w.weight_extents(), w.params(), where);
+  check_conv2d_output(s, output.extents(), where);
+  check_activation(act, where);
+  check_channels_contiguous(input, where, "input");
+  check_channels_contiguous(output, where, "output");
+  check_no_alias(output, input, where, "output", "input");
+  return s;
+}
+
+/// int8 convolution: shared by the int8 and the fp32 (dequantized) outputs.
+template <class Arch, class T, class Out>
+void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& in_q, const conv2d_qc8w_weights<Arch>& w,
+               const tensor_view<Out, 4>& output, const conv2d_quantization* out_q, const conv2d_activation& act,
+               context* user_ctx) {
+  const char* where = "conv2d";
+  const conv2d_shape s = conv2d_check_common(input, w, output, act, where);
+  check_quantization<T>(in_q, where, "input scale", "input zero_point");
+  conv_output_stage st;
+  st.min = act.min;
+  st.max = act.max;
+  if constexpr (!std::is_same_v<Out, float>) {
+    check_quantization<Out>(*out_q, where, "output scale", "output zero_point");
+    st.bounds = conv2d_quantized_bounds<Out>(*out_q, act);
+  }
+  check_conv2d_exact_k(s, where);
+  if (output.empty()) return;
+  context local;
+  context& ctx = user_ctx ? *user_ctx : local;
+  const auto& info = w.info();
+  const index_t channels = info.depthwise ? info.cp : info.padded_channels();
+  // Per-call channel data: bias with the zero-point compensation, and the multiplier / scale.
+  auto* bias = ctx.scratch_as<std::int32_t>(0, static_cast<std::size_t>(2 * channels));
+  auto* scale = reinterpret_cast<float*>(bias + channels);
+  for (index_t i = 0; i < channels; ++i) {
+    bias[i] = 0;
+    scale[i] = 0.0f;
+  }
+  auto channel_of = [&](index_t i) -> index_t {  // padded slot -> output channel, or -1
+    if (info.depthwise) return i < s.c_out ? i : -1;
+    const index_t g = i / (info.blocks * info.nr), n = i % (info.blocks * info.nr);
+    return n < s.ng ? g * s.ng + n : -1;
+  };
+  using kernel = detail::conv_q8_kernel<Arch>;
+  const std::int32_t comp = info.depthwise ? 0 : kernel::template compensation<T>(in_q.zero_point);
+  for (index_t i = 0; i < channels; ++i) {
+    const index_t c = channel_of(i);
+    if (c < 0) continue;
+    const std::int32_t b = w.bias().empty() ? 0 : w.bias()[static_cast<std::size_t>(c)];
+    const std::int32_t cs = info.depthwise ? 0 : w.column_sums()[i];
+    bias[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(b) - static_cast<std::uint32_t>(comp) * static_cast<std::uint32_t>(cs));
+    const float ws = w.scales()[static_cast<std::size_t>(c)];
+    scale[i] = std::is_same_v<Out, float> ? in_q.scale * ws : conv2d_multiplier(in_q.scale, ws, out_q->scale);
+  }
+  const std::int32_t zx = in_q.zero_point;
+  if (info.depthwise) {
+    const std::int32_t* taps = w.depthwise_taps();
+    const index_t cp = info.cp, c_out = s.c_out;
+    conv_depthwise_rows(s, input, output, ctx, [&](const T* const* x, const index_t* tap, index_t nt, Out* out) {
+      if (nt == 9)
+        depthwise_q8_pixel<Arch, 9>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
+      else if (nt == 25)
+        depthwise_q8_pixel<Arch, 25>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
+      else
+        depthwise_q8_pixel<Arch, 0>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
+    });
+  } else {
+    conv_igemm<kernel, T, Out>(s, input, info, w.panels(), bias, scale, output, st, ctx,
+                               [zx](T x) { return kernel::a_value(x, zx); }, kernel::a_value(static_cast<T>(zx), zx));
+  }
+}
+
+template <class Arch, class W>
+void conv2d_float(const tensor_view<const float, 4>& input, const conv2d_float_weights_base<Arch, W>& w,
+                  const tensor_view<float, 4>& output, const conv2d_activation& act, context* user_ctx) {
+  const char* where = "conv2d";
+  const conv2d_shape s = conv2d_check_common(input, w, output, act, where);
+  if (output.empty()) return;
+  conv_output_stage st;
+  st.min = act.min;
+  st.max = act.max;
+  context local;
+  context& ctx = user_ctx ? *user_ctx : local;
+  const auto& info = w.info();
+  const index_t channels = info.depthwise ? info.cp : info.padded_channels();
+  float* bias = ctx.scratch_as<float>(0, static_cast<std::size_t>(channels));
+  for (index_t i = 0; i < channels; ++i) {
+    index_t c = -1;
+    if (info.depthwise) {
+      c = i < s.c_out ? i : -1;
+    } else {
+      const index_t g = i / (info.blocks * info.nr), n = i % (info.blocks * info.nr);
+      c = n < s.ng ? g * s.ng + n : -1;
+    }
+    bias[i] = (c < 0 || w.bias().empty()) ? 0.0f : w.bias()[static_cast<std::size_t>(c)];
+  }
+  if (info.depthwise) {
+    const float* taps = w.depthwise_taps();
+    const index_t cp = info.cp, c_out = s.c_out;
+    conv_depthwise_rows(s, input, output, ctx, [&](const float* const* x, const index_t* tap, index_t nt, float* out) {
+      if (nt == 9)
+        depthwise_f32_pixel<Arch, 9>(x, tap, nt, c_out, taps, cp, bias, out, st);
+      else if (nt == 25)
+        depthwise_f32_pixel<Arch, 25>(x, tap, nt, c_out, taps, cp, bias, out, st);
+      else
+        depthwise_f32_pixel<Arch, 0>(x, tap, nt, c_out, taps, cp, bias, out, st);
+    });
+  } else {
+    using kernel = conv_float_kernel<Arch, W>;
+    conv_igemm<kernel, float, float>(s, input, info, w.panels(), bias, nullptr, output, st, ctx,
+                                     [](float x) { return x; }, 0.0f);
+  }
+}
+
+}  // namespace detail
+
+/// int8 convolution, int8 output (qs8): out = requantize_fp32(bias[c] + sum (x - zx) * w,
+/// s_in * s_w[c] / s_out, activation) — bit-identical on every backend. Padding reads zx.
+/// input [N, H, W, C_in] (channels contiguous, other strides free), output [N, OH, OW, C_out].
+/// `ctx` (optional) gives threads and reusable scratch.
+template <class Arch>
+void conv2d(tensor_view<const std::int8_t, 4> input, conv2d_quantization input_q, const conv2d_qc8w_weights<Arch>& weights,
+            tensor_view<std::int8_t, 4> output, conv2d_quantization output_q, conv2d_activation act = {},
+            context* ctx = nullptr) {
+  detail::conv2d_q8<Arch, std::int8_t, std::int8_t>(input, input_q, weights, output, &output_q, act, ctx);
+}
+
+/// uint8 (qu8) activations, uint8 output.
+template <class Arch>
+void conv2d(tensor_view<const std::uint8_t, 4> input, conv2d_quantization input_q, const conv2d_qc8w_weights<Arch>& weights,
+            tensor_view<std::uint8_t, 4> output, conv2d_quantization output_q, conv2d_activation act = {},
+            context* ctx = nullptr) {
+  detail::conv2d_q8<Arch, std::uint8_t, std::uint8_t>(input, input_q, weights, output, &output_q, act, ctx);
+}
+
+/// int8 activations, fp32 output dequantized: out = clamp(float(acc) * (s_in * s_w[c]), act).
+template <class Arch>
+void conv2d(tensor_view<const std::int8_t, 4> input, conv2d_quantization input_q, const conv2d_qc8w_weights<Arch>& weights,
+            tensor_view<float, 4> output, conv2d_activation act = {}, context* ctx = nullptr) {
+  detail::conv2d_q8<Arch, std::int8_t, float>(input, input_q, weights, output, nullptr, act, ctx);
+}
+
+/// uint8 activations, fp32 output dequantized.
+template <class Arch>
+void conv2d(tensor_view<const std::uint8_t, 4> input, conv2d_quantization input_q, const conv2d_qc8w_weights<Arch>& weights,
+            tensor_view<float, 4> output, conv2d_activation act = {}, context* ctx = nullptr) {
+  detail::conv2d_q8<Arch, std::uint8_t, float>(input, input_q, weights, output, nullptr, act, ctx);
+}
+
+/// fp32 convolution: out = clamp(bias[c] + sum x * w, act), accumulated in fp32.
+template <class Arch>
+void conv2d(tensor_view<const float, 4> input, const conv2d_f32_weights<Arch>& weights, tensor_view<float, 4> output,
+            conv2d_activation act = {}, context* ctx = nullptr) {
+  detail::conv2d_float(input, weights, output, act, ctx);
+}
+
+/// fp16 weights, fp32 activations and output, accumulated in fp32.
+template <class Arch>
+void conv2d(tensor_view<const float, 4> input, const conv2d_f16_weights<Arch>& weights, tensor_view<float, 4> output,
+            conv2d_activation act = {}, context* ctx = nullptr) {
+  detail::conv2d_float(input, weights, output, act, ctx);
+}
+
+}  // namespace lightq
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -1,0 +1,105 @@
+// conv2d int8 (qs8 / qu8 x qc8w): every path of the backend under test equals the reference bit
+// for bit (int8 and dequantized fp32 outputs) over a bounded sweep of shapes, strides, padding,
+// dilation and groups; nothing is written outside the output; thread count does not matter.
+#include <cstring>
+
+#include "conv/conv_test_util.hpp"
+
+namespace lightq {
+namespace test {
+namespace {
+
+template <class T>
+void check_case(const conv_case& c, std::uint64_t salt, const conv2d_activation& act, bool with_bias) {
+  auto rng = make_rng(salt);
+  const q8_problem prob = make_q8_problem<T>(rng, c, with_bias);
+  const index_t cg = c.c_in / c.p.groups;
+  const int lo = std::is_same_v<T, std::int8_t> ? -128 : 0;
+  const auto x = random_ints<T>(rng, static_cast<std::size_t>(c.n * c.h * c.w * c.c_in), lo, lo + 255);
+  const tensor_view<const T, 4> in(x.data(), {c.n, c.h, c.w, c.c_in});
+  const tensor_view<const std::int8_t, 4> wv(prob.weights.data(), {c.c_out, c.kh, c.kw, cg});
+  const conv2d_qc8w_weights<test_arch> packed(wv, prob.scales, prob.bias, c.p);
+  const extents_t<4> oe = conv2d_output_extents(in.extents(), packed);
+  const auto count = static_cast<std::size_t>(element_count<4>(oe));
+  const vector_view<const float> sv(prob.scales.data(), {static_cast<index_t>(prob.scales.size())});
+  const vector_view<const std::int32_t> bv(prob.bias.data(), {static_cast<index_t>(prob.bias.size())});
+
+  std::vector<T> want(count);
+  reference::conv2d_q8<T>(in, prob.in_q, wv, sv, bv, tensor_view<T, 4>(want.data(), oe), prob.out_q, c.p, act);
+  guarded_buffer<T> got(count);
+  conv2d(in, prob.in_q, packed, tensor_view<T, 4>(got.data(), oe), prob.out_q, act);
+  REQUIRE(got.intact());
+  index_t mismatches = 0;
+  for (std::size_t i = 0; i < count; ++i) mismatches += got.data()[i] != want[i];
+  CHECK_MESSAGE(mismatches == 0, "int8 output differs on ", mismatches, " of ", count, " values");
+
+  // Dequantized fp32 output: also bit-exact (float(acc) * scale, clamp).
+  std::vector<float> fwant(count);
+  reference::conv2d_q8<T>(in, prob.in_q, wv, sv, bv, tensor_view<float, 4>(fwant.data(), oe), c.p, act);
+  guarded_buffer<float> fgot(count);
+  conv2d(in, prob.in_q, packed, tensor_view<float, 4>(fgot.data(), oe), act);
+  REQUIRE(fgot.intact());
+  index_t fmismatches = 0;
+  for (std::size_t i = 0; i < count; ++i) fmismatches += std::memcmp(&fgot.data()[i], &fwant[i], sizeof(float)) != 0;
+  CHECK_MESSAGE(fmismatches == 0, "fp32 (dequantized) output differs on ", fmismatches, " of ", count, " values");
+}
+
+TEST_CASE_TEMPLATE("conv2d q8 equals the reference bit for bit over the sweep", T, std::int8_t, std::uint8_t) {
+  const auto cases = conv_sweep();
+  std::uint64_t salt = std::is_same_v<T, std::int8_t> ? 1000 : 2000;
+  const conv2d_activation acts[] = {conv2d_activation::none(), conv2d_activation::relu(), conv2d_activation::relu6(),
+                                    conv2d_activation::clamp(-0.7f, 1.3f)};
+  std::size_t i = 0;
+  for (const auto& c : cases) {
+    CAPTURE(c.to_string());
+    CAPTURE(salt);
+    check_case<T>(c, salt++, acts[i % 4], i % 3 != 2);
+    ++i;
+  }
+  MESSAGE(cases.size(), " cases on backend ", std::string(test_arch::name));
+}
+
+TEST_CASE("conv2d q8 strided (non-contiguous) views and threads") {
+  auto rng = make_rng(77);
+  for (bool depthwise : {false, true}) {
+    const conv_case c = depthwise ? conv_case{2, 9, 7, 20, 20, 3, 3, conv2d_params::same(2, 20)}
+                                  : conv_case{2, 9, 7, 12, 20, 3, 3, conv2d_params::padded(1, 1)};
+    CAPTURE(c.to_string());
+    const q8_problem prob = make_q8_problem<std::int8_t>(rng, c);
+    const index_t cg = c.c_in / c.p.groups;
+    // Input embedded in a larger buffer: padded rows and pixels.
+    const extents_t<4> ie{c.n, c.h, c.w, c.c_in};
+    const extents_t<4> is{(c.h + 1) * (c.w + 2) * (c.c_in + 3), (c.w + 2) * (c.c_in + 3), c.c_in + 3, 1};
+    const auto xb = random_ints<std::int8_t>(rng, static_cast<std::size_t>(c.n * is[0]), -128, 127);
+    const tensor_view<const std::int8_t, 4> in(xb.data(), ie, is);
+    const tensor_view<const std::int8_t, 4> wv(prob.weights.data(), {c.c_out, c.kh, c.kw, cg});
+    const conv2d_qc8w_weights<test_arch> packed(wv, prob.scales, prob.bias, c.p);
+    const extents_t<4> oe = conv2d_output_extents(ie, packed);
+    const extents_t<4> os{oe[1] * oe[2] * (oe[3] + 5), oe[2] * (oe[3] + 5), oe[3] + 5, 1};
+    std::vector<std::int8_t> want(static_cast<std::size_t>(oe[0] * os[0]), 0), got1(want), got2(want);
+    const vector_view<const float> sv(prob.scales.data(), {c.c_out});
+    const vector_view<const std::int32_t> bv(prob.bias.data(), {c.c_out});
+    reference::conv2d_q8<std::int8_t>(in, prob.in_q, wv, sv, bv, tensor_view<std::int8_t, 4>(want.data(), oe, os),
+                                      prob.out_q, c.p, conv2d_activation::relu6());
+    conv2d(in, prob.in_q, packed, tensor_view<std::int8_t, 4>(got1.data(), oe, os), prob.out_q, conv2d_activation::relu6());
+    context two(2);
+    conv2d(in, prob.in_q, packed, tensor_view<std::int8_t, 4>(got2.data(), oe, os), prob.out_q, conv2d_activation::relu6(),
+           &two);
+    CHECK(got1 == want);  // includes the gaps between rows: untouched
+    CHECK(got2 == want);
+  }
+}
+
+TEST_CASE("conv2d q8 zero-sized batch is a no-op") {
+  const std::vector<std::int8_t> wt(3 * 3 * 3 * 4, 1);
+  const conv2d_qc8w_weights<test_arch> packed(tensor_view<const std::int8_t, 4>(wt.data(), {4, 3, 3, 3}),
+                                              std::vector<float>(4, 0.01f), {}, conv2d_params::same());
+  std::int8_t dummy = 0;
+  conv2d(tensor_view<const std::int8_t, 4>(&dummy, {0, 5, 5, 3}), {0.1f, 0}, packed,
+         tensor_view<std::int8_t, 4>(&dummy, {0, 5, 5, 4}), {0.1f, 0});
+  CHECK(dummy == 0);
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace lightq

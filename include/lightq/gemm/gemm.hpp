@@ -145,17 +145,30 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
       row_zero_points[i] = rows[i].zero_point + kernel::a_shift_from_qs8;
       row_scales[i] = rows[i].scale;
     }
-    pack_activations<kernel>(
-        matrix_view<const std::int8_t>(q, {m, k}), w.k_padded(),
-        [](std::int8_t v, index_t) { return static_cast<a_type>(static_cast<int>(v) + kernel::a_shift_from_qs8); }, a);
+    if constexpr (kernel::kr == 4 && sizeof(a_type) == 1) {
+      pack_activations_bytes<kernel>(matrix_view<const std::int8_t>(q, {m, k}), w.k_padded(), kernel::a_shift_from_qs8, a);
+    } else {
+      pack_activations<kernel>(
+          matrix_view<const std::int8_t>(q, {m, k}), w.k_padded(),
+          [](std::int8_t v, index_t) { return static_cast<a_type>(static_cast<int>(v) + kernel::a_shift_from_qs8); }, a);
+    }
   } else {
     constexpr int shift = std::is_same_v<X, std::int8_t> ? kernel::a_shift_from_qs8 : kernel::a_shift_from_qu8;
     for (index_t i = 0; i < m; ++i) {
       row_zero_points[i] = x_quant.zero_point + shift;
       row_scales[i] = x_quant.scale;
     }
-    pack_activations<kernel>(
-        x, w.k_padded(), [](X v, index_t) { return static_cast<a_type>(static_cast<int>(v) + shift); }, a);
+    if constexpr (kernel::kr == 4 && sizeof(a_type) == 1) {
+      if (x.stride(1) == 1 || k <= 1) {
+        pack_activations_bytes<kernel>(x, w.k_padded(), shift, a);
+      } else {
+        pack_activations<kernel>(
+            x, w.k_padded(), [](X v, index_t) { return static_cast<a_type>(static_cast<int>(v) + shift); }, a);
+      }
+    } else {
+      pack_activations<kernel>(
+          x, w.k_padded(), [](X v, index_t) { return static_cast<a_type>(static_cast<int>(v) + shift); }, a);
+    }
   }
 
   row_contiguous_output<Y> out_buffer(y);

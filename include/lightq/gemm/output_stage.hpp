@@ -10,7 +10,17 @@
 #include "lightq/core/arch.hpp"
 #include "lightq/core/xsimd_compat.hpp"
 #include "lightq/gemm/microkernel.hpp"
+#include "lightq/quant/detail/simd_ops.hpp"
 #include "lightq/quant/requantize.hpp"
+
+// gcc 12 reports its own _mm512_undefined_* placeholders inside the AVX-512 intrinsics that
+// xsimd calls as "maybe uninitialized" (a false positive).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#define LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS 1
+#endif
 
 namespace lightq {
 namespace detail {
@@ -67,7 +77,7 @@ template <class Arch, class Acc>
 void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t cols, const gemm_output_tile& o) noexcept {
   using xarch = xsimd_arch_t<Arch>;
   index_t vector_cols = 0;
-  if constexpr (!std::is_void_v<xarch>) {
+  if constexpr (!std::is_void_v<xarch> && LIGHTQ_QUANT_XSIMD) {
     using fb = xsimd::batch<float, xarch>;
     using ib = xsimd::batch<std::int32_t, xarch>;
     constexpr index_t width = static_cast<index_t>(fb::size);
@@ -87,19 +97,16 @@ void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t 
             v.store_unaligned(static_cast<std::int32_t*>(o.data) + i * o.row_stride + j);
           } else if (o.kind == gemm_output_kind::float32) {
             const fb bias = o.bias_f32 ? fb::load_unaligned(o.bias_f32 + j) : fb(0.0f);
-            fb y = xsimd::fma(xsimd::to_float(v) * fb::load_unaligned(o.column_multipliers + j), fb(o.row_scales[i]), bias);
+            fb y = fused_multiply_add<xarch>(xsimd::to_float(v) * fb::load_unaligned(o.column_multipliers + j),
+                                             fb(o.row_scales[i]), bias);
             y = xsimd::min(xsimd::max(y, fb(o.min)), fb(o.max));
             y.store_unaligned(static_cast<float*>(o.data) + i * o.row_stride + j);
           } else {
-            alignas(64) std::int32_t q[width];
-            requantize_fp32(v, fb::load_unaligned(o.column_multipliers + j), o.bounds).store_aligned(q);
-            if (o.kind == gemm_output_kind::int8) {
-              auto* dst = static_cast<std::int8_t*>(o.data) + i * o.row_stride + j;
-              for (index_t t = 0; t < width; ++t) dst[t] = static_cast<std::int8_t>(q[t]);
-            } else {
-              auto* dst = static_cast<std::uint8_t*>(o.data) + i * o.row_stride + j;
-              for (index_t t = 0; t < width; ++t) dst[t] = static_cast<std::uint8_t>(q[t]);
-            }
+            const ib q = requantize_fp32(v, fb::load_unaligned(o.column_multipliers + j), o.bounds);
+            if (o.kind == gemm_output_kind::int8)
+              store_narrow<xarch>(static_cast<std::int8_t*>(o.data) + i * o.row_stride + j, q);
+            else
+              store_narrow<xarch>(static_cast<std::uint8_t*>(o.data) + i * o.row_stride + j, q);
           }
         }
       }
@@ -123,3 +130,8 @@ LIGHTQ_ALWAYS_INLINE void store_gemm_tile(const Acc* tile, const gemm_tile_args<
 
 }  // namespace detail
 }  // namespace lightq
+
+#if defined(LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS)
+#pragma GCC diagnostic pop
+#undef LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS
+#endif

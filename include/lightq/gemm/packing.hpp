@@ -41,5 +41,41 @@ void pack_activations(const matrix_view<const X>& x, index_t k_padded, Convert&&
       x.extent(0), x.extent(1), k_padded, [&](index_t r, index_t k) { return convert(base[r * rs + k * cs], r); }, dst);
 }
 
+/// Packs int8/uint8 activations with unit column stride into the blocked layout of a KR = 4
+/// kernel, adding `shift` (0 or +-128: an XOR with 0x80 on every byte) four bytes at a time.
+template <class Kernel, class X>
+void pack_activations_bytes(const matrix_view<const X>& x, index_t k_padded, int shift, typename Kernel::a_type* dst) noexcept {
+  static_assert(sizeof(X) == 1 && sizeof(typename Kernel::a_type) == 1, "byte activations");
+  constexpr index_t MR = Kernel::mr, KR = Kernel::kr;
+  static_assert(KR == 4, "four bytes per group");
+  const index_t m = x.extent(0), k = x.extent(1), rs = x.stride(0);
+  const std::uint32_t mask = shift != 0 ? 0x80808080u : 0u;
+  const index_t full_groups = k / 4, groups = k_padded / 4;
+  auto* out = reinterpret_cast<unsigned char*>(dst);
+  const auto* in = reinterpret_cast<const unsigned char*>(x.data());
+  for (index_t p = 0; p * MR < m; ++p) {
+    unsigned char* panel = out + p * MR * k_padded;
+    const index_t rows = m - p * MR < MR ? m - p * MR : MR;
+    for (index_t r = 0; r < rows; ++r) {
+      const unsigned char* row = in + (p * MR + r) * rs;
+      unsigned char* d = panel + r * 4;
+      index_t g = 0;
+      for (; g < full_groups; ++g) {
+        std::uint32_t v;
+        std::memcpy(&v, row + 4 * g, 4);
+        v ^= mask;
+        std::memcpy(d + g * MR * 4, &v, 4);
+      }
+      for (; g < groups; ++g) {
+        unsigned char b[4] = {0, 0, 0, 0};
+        for (index_t t = 0; t < 4 && 4 * g + t < k; ++t) b[t] = static_cast<unsigned char>(row[4 * g + t] ^ (mask & 0xffu));
+        std::memcpy(d + g * MR * 4, b, 4);
+      }
+    }
+    for (index_t r = rows; r < MR; ++r)
+      for (index_t g = 0; g < groups; ++g) std::memset(panel + g * MR * 4 + r * 4, 0, 4);
+  }
+}
+
 }  // namespace detail
 }  // namespace lightq

@@ -10,6 +10,7 @@
 #include "lightq/gemm/reference.hpp"
 
 // Backend kernels (each file compiles to nothing without its ISA flags).
+#include "lightq/gemm/avx512/qs8_qc8w_8x32c4.hpp"
 #include "lightq/gemm/neon/f32_8x12.hpp"
 #include "lightq/gemm/neon/f32_f16w_8x12.hpp"
 #include "lightq/gemm/neon/qs8_qc8w_4x4c16.hpp"

@@ -61,7 +61,9 @@ template <class Arch, class WType, int Rows>
 LIGHTQ_ALWAYS_INLINE void f32_8x12_tile(const gemm_tile_args<float>& args) noexcept {
   constexpr index_t MR = 8, NR = 12;
   float32x4_t acc[Rows][3];
+#pragma GCC unroll 8
   for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < 3; ++j)
       acc[i][j] = args.accumulate ? vld1q_f32(args.partial + i * args.partial_stride + 4 * j) : vdupq_n_f32(0.0f);
   const auto* a = static_cast<const float*>(args.a);
@@ -74,7 +76,9 @@ LIGHTQ_ALWAYS_INLINE void f32_8x12_tile(const gemm_tile_args<float>& args) noexc
     w += NR;
   }
   alignas(16) float tile[MR * NR];
+#pragma GCC unroll 8
   for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < 3; ++j) vst1q_f32(tile + i * NR + 4 * j, acc[i][j]);
   store_gemm_tile<Arch, NR, float>(tile, args);
 }

@@ -41,7 +41,9 @@ template <class Arch, int Rows>
 LIGHTQ_ALWAYS_INLINE void qs8_4x4c16_tile(const gemm_tile_args<std::int32_t>& args) noexcept {
   constexpr index_t MR = 4, NR = 4, KR = 16;
   int32x4_t acc[Rows][NR];
+#pragma GCC unroll 8
   for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < NR; ++j)
       acc[i][j] = args.accumulate ? vsetq_lane_s32(args.partial[i * args.partial_stride + j], vdupq_n_s32(0), 0)
                                   : vdupq_n_s32(0);
@@ -61,6 +63,7 @@ LIGHTQ_ALWAYS_INLINE void qs8_4x4c16_tile(const gemm_tile_args<std::int32_t>& ar
     w += NR * KR;
   }
   alignas(16) std::int32_t tile[MR * NR];
+#pragma GCC unroll 8
   for (int i = 0; i < Rows; ++i)
     vst1q_s32(tile + i * NR, vpaddq_s32(vpaddq_s32(acc[i][0], acc[i][1]), vpaddq_s32(acc[i][2], acc[i][3])));
   store_gemm_tile<Arch, NR, std::int32_t>(tile, args);

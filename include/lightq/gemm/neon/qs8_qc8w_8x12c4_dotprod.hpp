@@ -42,7 +42,9 @@ template <class Arch, int Rows>
 LIGHTQ_ALWAYS_INLINE void qs8_8x12c4_tile(const gemm_tile_args<std::int32_t>& args) noexcept {
   constexpr index_t MR = 8, NR = 12, KR = 4;
   int32x4_t acc[Rows][3];
+#pragma GCC unroll 8
   for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < 3; ++j)
       acc[i][j] = args.accumulate ? vld1q_s32(args.partial + i * args.partial_stride + 4 * j) : vdupq_n_s32(0);
   const auto* a = static_cast<const std::int8_t*>(args.a);
@@ -56,7 +58,9 @@ LIGHTQ_ALWAYS_INLINE void qs8_8x12c4_tile(const gemm_tile_args<std::int32_t>& ar
     w += NR * KR;
   }
   alignas(16) std::int32_t tile[MR * NR];
+#pragma GCC unroll 8
   for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < 3; ++j) vst1q_s32(tile + i * NR + 4 * j, acc[i][j]);
   store_gemm_tile<Arch, NR, std::int32_t>(tile, args);
 }

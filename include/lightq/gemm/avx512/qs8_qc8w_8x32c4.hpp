@@ -1,0 +1,109 @@
+// AVX-512 VNNI int8 micro-kernel: 8 rows x 32 columns, K in groups of 4 (vpdpbusd, uint8
+// activations x int8 weights, 16 zmm accumulators); qs8 activations are shifted into uint8.
+#pragma once
+
+#include <cstdint>
+
+#include "lightq/core/arch.hpp"
+#include "lightq/gemm/microkernel.hpp"
+#include "lightq/gemm/output_stage.hpp"
+
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+#include <immintrin.h>
+
+namespace lightq {
+namespace detail {
+
+// acc += u8(a) x s8(b), four products per 32-bit lane, modulo 2^32. gcc 12 spills the
+// accumulators of register-tiled loops around _mm512_dpbusd_epi32 (DESIGN.md §4); the one
+// instruction in asm keeps them in registers. clang compiles the intrinsic well.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(LIGHTQ_GEMM_NO_INLINE_ASM)
+#define LIGHTQ_VPDPBUSD(acc, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
+#else
+#define LIGHTQ_VPDPBUSD(acc, a, b) (acc) = _mm512_dpbusd_epi32((acc), (a), (b))
+#endif
+
+/// The VNNI tile for `Rows` (1..8) rows: packed A is 8 x 4 bytes per K group, packed W 32 x 4.
+/// The accumulators are named variables (not an array) so that no compiler keeps them in memory.
+template <int Rows>
+LIGHTQ_ALWAYS_INLINE void vnni_8x32c4_tile(const gemm_tile_args<std::int32_t>& args) noexcept {
+  __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  __m512i c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+#define LIGHTQ_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+  if (args.accumulate) {
+    const std::int32_t* p = args.partial;
+    const index_t ps = args.partial_stride;
+#define LIGHTQ_LOAD_ROW(r)                                  \
+  if constexpr (Rows > r) {                                 \
+    c##r##0 = _mm512_loadu_si512(p + r * ps);               \
+    c##r##1 = _mm512_loadu_si512(p + r * ps + 16);          \
+  }
+    LIGHTQ_ROWS(LIGHTQ_LOAD_ROW)
+#undef LIGHTQ_LOAD_ROW
+  }
+  const auto* a = static_cast<const std::uint8_t*>(args.a);
+  const auto* w = static_cast<const std::int8_t*>(args.w);
+  for (index_t groups = args.kc / 4; groups > 0; --groups) {
+    const __m512i b0 = _mm512_load_si512(w);
+    const __m512i b1 = _mm512_load_si512(w + 64);
+#define LIGHTQ_DOT_ROW(r)                                                       \
+  if constexpr (Rows > r) {                                                     \
+    std::int32_t a4;                                                            \
+    __builtin_memcpy(&a4, a + 4 * r, 4);                                        \
+    const __m512i av = _mm512_set1_epi32(a4);                                   \
+    LIGHTQ_VPDPBUSD(c##r##0, av, b0);                                           \
+    LIGHTQ_VPDPBUSD(c##r##1, av, b1);                                           \
+  }
+    LIGHTQ_ROWS(LIGHTQ_DOT_ROW)
+#undef LIGHTQ_DOT_ROW
+    a += 32;
+    w += 128;
+  }
+  alignas(64) std::int32_t tile[8 * 32];
+#define LIGHTQ_STORE_ROW(r)                          \
+  if constexpr (Rows > r) {                          \
+    _mm512_store_si512(tile + r * 32, c##r##0);      \
+    _mm512_store_si512(tile + r * 32 + 16, c##r##1); \
+  }
+  LIGHTQ_ROWS(LIGHTQ_STORE_ROW)
+#undef LIGHTQ_STORE_ROW
+#undef LIGHTQ_ROWS
+  store_gemm_tile<arch::avx512_vnni, 32, std::int32_t>(tile, args);
+}
+
+#undef LIGHTQ_VPDPBUSD
+
+}  // namespace detail
+
+/// qs8/qu8/qd8 x qc8w on AVX-512 VNNI: `gemm/avx512/qs8_qc8w_8x32c4.hpp`.
+template <>
+struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
+  static constexpr const char* name = "qs8_qc8w_8x32c4__avx512_vnni";
+  using arch = arch::avx512_vnni;
+  static constexpr index_t mr = 8, nr = 32, kr = 4;
+  using a_type = std::uint8_t;
+  using w_type = std::int8_t;
+  using acc_type = std::int32_t;
+  using a_layout = blocked_panel_layout<mr, kr>;
+  using w_layout = blocked_panel_layout<nr, kr>;
+  static constexpr int a_shift_from_qs8 = 128;  // vpdpbusd multiplies unsigned activations
+  static constexpr int a_shift_from_qu8 = 0;
+  static constexpr index_t kc_block = 4096, mc_block = 32 * mr, nc_block = 16 * nr;
+
+  static void run(const gemm_tile_args<std::int32_t>& args) noexcept {
+    switch (args.rows) {
+      case 1: detail::vnni_8x32c4_tile<1>(args); break;
+      case 2: detail::vnni_8x32c4_tile<2>(args); break;
+      case 3: detail::vnni_8x32c4_tile<3>(args); break;
+      case 4: detail::vnni_8x32c4_tile<4>(args); break;
+      case 5: detail::vnni_8x32c4_tile<5>(args); break;
+      case 6: detail::vnni_8x32c4_tile<6>(args); break;
+      case 7: detail::vnni_8x32c4_tile<7>(args); break;
+      default: detail::vnni_8x32c4_tile<8>(args); break;
+    }
+  }
+};
+
+}  // namespace lightq
+
+#endif  // LIGHTQ_HAS_AVX512_VNNI

@@ -3,6 +3,7 @@
 #   -DROUTE=find_package|add_subdirectory|fetchcontent -DWORK_DIR=... -DCXX=... -DGENERATOR=...
 #   [-DMAKE_PROGRAM=...] [-DBUILD_TYPE=...] [-DPREFIX_PATH=...] [-DEXPECT_DIR=...]
 #   [-DSOURCE_DIR=...] [-DFETCH_GIT=... -DFETCH_TAG=...] [-DARCH_FLAGS=... -DARCH_EXPECT=...]
+#   [-DEXTRA_ARGS=<;-list of more configure arguments>]
 cmake_minimum_required(VERSION 3.16)
 include("${CMAKE_CURRENT_LIST_DIR}/package_common.cmake")
 
@@ -34,7 +35,7 @@ foreach(pair "CMAKE_MAKE_PROGRAM;MAKE_PROGRAM" "CMAKE_BUILD_TYPE;BUILD_TYPE"
   endif()
 endforeach()
 
-lightq_package_step("configure (${ROUTE})" "${CMAKE_COMMAND}" ${args})
+lightq_package_step("configure (${ROUTE})" "${CMAKE_COMMAND}" ${args} ${EXTRA_ARGS})
 lightq_package_step("build" "${CMAKE_COMMAND}" --build "${WORK_DIR}")
 lightq_package_step("run" "${WORK_DIR}/consumer")
 lightq_expect_ok("${step_output}")

@@ -391,9 +391,13 @@ bool quick_mode() {
 constexpr int kRuns = 7;
 constexpr double kRunSeconds = 0.008;
 
+struct rates {
+  double median, best;
+};
+
 // Calibrates the iteration count to ~kRunSeconds, then times kRuns runs. Returns per-second
 // rates of `ops_per_iteration * iterations` (median, best).
-std::pair<double, double> time_kernel(kernel_fn fn, double ops_per_iteration) {
+rates time_kernel(kernel_fn fn, double ops_per_iteration) {
   std::int64_t n = 1000;
   double t = 0;
   for (;;) {  // also warms the unit up (AVX-512 frequency license, caches, page tables)
@@ -404,15 +408,15 @@ std::pair<double, double> time_kernel(kernel_fn fn, double ops_per_iteration) {
     n *= t > 0 ? std::max<std::int64_t>(2, static_cast<std::int64_t>(kRunSeconds / t)) : 16;
   }
   n = std::max<std::int64_t>(1, static_cast<std::int64_t>(static_cast<double>(n) * kRunSeconds / std::max(t, 1e-9)));
-  std::vector<double> rates;
+  std::vector<double> per_run;
   const int runs = quick_mode() ? 3 : kRuns;
   for (int r = 0; r < runs; ++r) {
     const double t0 = thread_seconds();
     fn(n);
     const double s = thread_seconds() - t0;
-    rates.push_back(ops_per_iteration * static_cast<double>(n) / std::max(s, 1e-12));
+    per_run.push_back(ops_per_iteration * static_cast<double>(n) / std::max(s, 1e-12));
   }
-  return {median_of(rates), *std::max_element(rates.begin(), rates.end())};
+  return {median_of(per_run), *std::max_element(per_run.begin(), per_run.end())};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import os
 import re
 
 from conan import ConanFile
+from conan.tools.build import check_min_cppstd
 from conan.tools.files import copy, load
 from conan.tools.layout import basic_layout
 
@@ -19,10 +20,11 @@ class LightqConan(ConanFile):
     name = "lightq"
     description = ("Header-only int8/fp16 tensor kernels (GEMM, conv, attention) for x86 "
                    "(AVX2, AVX-512 VNNI) and Arm (NEON, dot product) CPUs")
+    license = "MIT"
     topics = ("quantization", "int8", "fp16", "gemm", "simd", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
-    exports_sources = ("include/*", "CMakeLists.txt", "cmake/*", "LICENSE*", "CHANGELOG.md")
+    exports_sources = ("include/*", "cmake/lightqFindXsimd.cmake", "cmake/conan/*", "LICENSE")
     no_copy_source = True
 
     def set_version(self):
@@ -43,13 +45,11 @@ class LightqConan(ConanFile):
         self.info.clear()
 
     def validate(self):
-        from conan.tools.build import check_min_cppstd
         if self.settings.get_safe("compiler.cppstd"):
             check_min_cppstd(self, 17)
 
     def package(self):
-        for pattern in ("LICENSE*",):
-            copy(self, pattern, self.source_folder, os.path.join(self.package_folder, "licenses"))
+        copy(self, "LICENSE", self.source_folder, os.path.join(self.package_folder, "licenses"))
         copy(self, "*.hpp", os.path.join(self.source_folder, "include"),
              os.path.join(self.package_folder, "include"))
         # Build module that finds a platform (system) xsimd, which CMakeDeps does not describe.

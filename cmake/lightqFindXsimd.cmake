@@ -4,8 +4,11 @@
 #   lightq_find_xsimd([OPTIONAL])  sets LIGHTQ_XSIMD_FOUND and LIGHTQ_XSIMD_VERSION; without
 #                                  OPTIONAL a missing or too old xsimd is a fatal error.
 #   lightq_xsimd_pkgconfig(<requires-var> <cflags-var>)
-#                                  what lightq.pc needs to reach xsimd: `xsimd` when an xsimd.pc
-#                                  exists, else -I flags for its (non-implicit) include dirs.
+#                                  what lightq.pc needs to reach xsimd, by LIGHTQ_PKGCONFIG_XSIMD:
+#                                  auto (default): `Requires: xsimd` when pkg-config finds an
+#                                  xsimd.pc now, else -I flags for its (non-implicit) include
+#                                  dirs; requires: always `Requires: xsimd` (package managers,
+#                                  whose xsimd ships a .pc); cflags: always the -I flags.
 #
 # Traps handled (DESIGN.md §9):
 #  - find_package(xsimd <version>) rejects other major versions: search without one, check after.
@@ -102,14 +105,20 @@ function(_lightq_find_xsimd_impl optional)
 endfunction()
 
 function(lightq_xsimd_pkgconfig requires_var cflags_var)
+  set(LIGHTQ_PKGCONFIG_XSIMD "auto" CACHE STRING "How lightq.pc reaches xsimd: auto, requires or cflags")
+  set_property(CACHE LIGHTQ_PKGCONFIG_XSIMD PROPERTY STRINGS auto requires cflags)
   set(requires "")
   set(cflags "")
-  find_package(PkgConfig QUIET)
-  if(PKG_CONFIG_FOUND)
-    execute_process(COMMAND "${PKG_CONFIG_EXECUTABLE}" --exists xsimd RESULT_VARIABLE rc
-                    OUTPUT_QUIET ERROR_QUIET)
-    if(rc EQUAL 0)
-      set(requires "xsimd")
+  if(LIGHTQ_PKGCONFIG_XSIMD STREQUAL "requires")
+    set(requires "xsimd")
+  elseif(NOT LIGHTQ_PKGCONFIG_XSIMD STREQUAL "cflags")
+    find_package(PkgConfig QUIET)
+    if(PKG_CONFIG_FOUND)
+      execute_process(COMMAND "${PKG_CONFIG_EXECUTABLE}" --exists xsimd RESULT_VARIABLE rc
+                      OUTPUT_QUIET ERROR_QUIET)
+      if(rc EQUAL 0)
+        set(requires "xsimd")
+      endif()
     endif()
   endif()
   if(requires STREQUAL "" AND TARGET xsimd)

@@ -19,6 +19,7 @@ vcpkg_cmake_configure(
     -DLIGHTQ_BUILD_EXAMPLES=OFF
     -DLIGHTQ_BUILD_PACKAGE_TESTS=OFF
     -DLIGHTQ_INSTALL=ON
+    -DLIGHTQ_PKGCONFIG_XSIMD=requires
 )
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/lightq)

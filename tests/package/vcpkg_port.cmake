@@ -114,6 +114,11 @@ foreach(d IN LISTS dirs)
   endif()
 endforeach()
 lightq_expect_no_paths("${packages}" "${packages}" "${SOURCE_DIR}" "${buildtree}")
+# lightq.pc must reach vcpkg's xsimd through its xsimd.pc, never through an absolute -I path.
+file(READ "${packages}/share/pkgconfig/lightq.pc" pc)
+if(NOT pc MATCHES "\nRequires: xsimd\n" OR pc MATCHES "Cflags:[^\n]* -I/")
+  message(FATAL_ERROR "lightq.pc of the port does not require xsimd.pc:\n${pc}")
+endif()
 
 # vcpkg copies the package into installed/<triplet>; a user's project then finds it there.
 set(installed "${WORK_DIR}/installed/${triplet}")

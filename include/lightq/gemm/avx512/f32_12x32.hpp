@@ -1,0 +1,127 @@
+// AVX-512 fp32 micro-kernels: 12 rows x 32 columns (24 zmm accumulators, the A broadcast folded
+// into the FMA), weights fp32 or fp16 (widened in registers with vcvtph2ps).
+#pragma once
+
+#include <cstdint>
+
+#include "lightq/core/arch.hpp"
+#include "lightq/gemm/detail/dtypes.hpp"
+#include "lightq/gemm/microkernel.hpp"
+#include "lightq/gemm/output_stage.hpp"
+
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+#include <immintrin.h>
+
+// gcc 12: false "maybe uninitialized" on its own placeholders inside _mm512_cvtph_ps (PR 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace lightq {
+namespace detail {
+
+LIGHTQ_ALWAYS_INLINE __m512 load_weights_zmm(const float* w) noexcept { return _mm512_load_ps(w); }
+LIGHTQ_ALWAYS_INLINE __m512 load_weights_zmm(const std::uint16_t* w) noexcept {
+  return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(w)));
+}
+
+/// The fp32 tile for `Rows` (1..12) rows: packed A is 12 floats per k, packed W 32 values per k.
+template <int Rows, class WType>
+LIGHTQ_ALWAYS_INLINE void f32_12x32_tile(const gemm_tile_args<float>& args) noexcept {
+  __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  __m512 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+  __m512 c80 = c00, c81 = c00, c90 = c00, c91 = c00, cA0 = c00, cA1 = c00, cB0 = c00, cB1 = c00;
+#define LIGHTQ_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(A) X(B)
+#define LIGHTQ_ROW_INDEX(r) (0x##r)
+  if (args.accumulate) {
+    const float* p = args.partial;
+    const index_t ps = args.partial_stride;
+#define LIGHTQ_LOAD_ROW(r)                                                 \
+  if constexpr (Rows > LIGHTQ_ROW_INDEX(r)) {                              \
+    c##r##0 = _mm512_loadu_ps(p + LIGHTQ_ROW_INDEX(r) * ps);               \
+    c##r##1 = _mm512_loadu_ps(p + LIGHTQ_ROW_INDEX(r) * ps + 16);          \
+  }
+    LIGHTQ_ROWS(LIGHTQ_LOAD_ROW)
+#undef LIGHTQ_LOAD_ROW
+  }
+  const auto* a = static_cast<const float*>(args.a);
+  const auto* w = static_cast<const WType*>(args.w);
+  for (index_t k = args.kc; k > 0; --k) {
+    const __m512 b0 = load_weights_zmm(w);
+    const __m512 b1 = load_weights_zmm(w + 16);
+#define LIGHTQ_FMA_ROW(r)                                    \
+  if constexpr (Rows > LIGHTQ_ROW_INDEX(r)) {                \
+    const __m512 av = _mm512_set1_ps(a[LIGHTQ_ROW_INDEX(r)]); \
+    c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);              \
+    c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);              \
+  }
+    LIGHTQ_ROWS(LIGHTQ_FMA_ROW)
+#undef LIGHTQ_FMA_ROW
+    a += 12;
+    w += 32;
+  }
+  alignas(64) float tile[12 * 32];
+#define LIGHTQ_STORE_ROW(r)                                        \
+  if constexpr (Rows > LIGHTQ_ROW_INDEX(r)) {                      \
+    _mm512_store_ps(tile + LIGHTQ_ROW_INDEX(r) * 32, c##r##0);      \
+    _mm512_store_ps(tile + LIGHTQ_ROW_INDEX(r) * 32 + 16, c##r##1); \
+  }
+  LIGHTQ_ROWS(LIGHTQ_STORE_ROW)
+#undef LIGHTQ_STORE_ROW
+#undef LIGHTQ_ROW_INDEX
+#undef LIGHTQ_ROWS
+  store_gemm_tile<arch::avx512_vnni, 32, float>(tile, args);
+}
+
+/// Shared body of the fp32 and fp16-weight AVX-512 kernels.
+template <class WType>
+struct avx512_f32_12x32_kernel {
+  using arch = arch::avx512_vnni;
+  static constexpr index_t mr = 12, nr = 32, kr = 1;
+  using a_type = float;
+  using w_type = WType;
+  using acc_type = float;
+  using a_layout = blocked_panel_layout<mr, kr>;
+  using w_layout = blocked_panel_layout<nr, kr>;
+  static constexpr index_t kc_block = 384, mc_block = 16 * mr, nc_block = 16 * nr;
+
+  static void run(const gemm_tile_args<float>& args) noexcept {
+    switch (args.rows) {
+      case 1: f32_12x32_tile<1, WType>(args); break;
+      case 2: f32_12x32_tile<2, WType>(args); break;
+      case 3: f32_12x32_tile<3, WType>(args); break;
+      case 4: f32_12x32_tile<4, WType>(args); break;
+      case 5: f32_12x32_tile<5, WType>(args); break;
+      case 6: f32_12x32_tile<6, WType>(args); break;
+      case 7: f32_12x32_tile<7, WType>(args); break;
+      case 8: f32_12x32_tile<8, WType>(args); break;
+      case 9: f32_12x32_tile<9, WType>(args); break;
+      case 10: f32_12x32_tile<10, WType>(args); break;
+      case 11: f32_12x32_tile<11, WType>(args); break;
+      default: f32_12x32_tile<12, WType>(args); break;
+    }
+  }
+};
+
+}  // namespace detail
+
+/// fp32 x fp32 on AVX-512: `gemm/avx512/f32_12x32.hpp`.
+template <>
+struct gemm_kernel<arch::avx512_vnni, gemm_dtype::f32, gemm_dtype::f32> : detail::avx512_f32_12x32_kernel<float> {
+  static constexpr const char* name = "f32_12x32__avx512";
+};
+/// fp32 activations x fp16 weights on AVX-512 (F16C widening in registers).
+template <>
+struct gemm_kernel<arch::avx512_vnni, gemm_dtype::f32, gemm_dtype::f16> : detail::avx512_f32_12x32_kernel<std::uint16_t> {
+  static constexpr const char* name = "f32_f16w_12x32__avx512";
+};
+
+}  // namespace lightq
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#endif  // LIGHTQ_HAS_AVX512_VNNI

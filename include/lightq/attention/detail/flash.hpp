@@ -182,6 +182,10 @@ void attention_rescale(float* o, index_t dim, float alpha) noexcept {
   for (; d < dim; ++d) o[d] *= alpha;
 }
 
+// The xsimd conversions below are called unqualified (found by argument-dependent lookup on the
+// batch type): xsimd declares none of them where it has no architecture (the AArch64 scalar
+// build, -march=armv8-a+nosimd), and these branches are only instantiated for SIMD backends.
+
 /// int8 path: s[j] = float(dots[j]) * (q_scale * key_scales[j]) for j < n.
 template <class Arch>
 void attention_scores_from_dots(const std::int32_t* dots, const float* key_scales, float q_scale, index_t n,
@@ -193,7 +197,7 @@ void attention_scores_from_dots(const std::int32_t* dots, const float* key_scale
     constexpr index_t W = static_cast<index_t>(batch::size);
     const batch qs(q_scale);
     for (; j + W <= n; j += W)
-      (xsimd::to_float(ibatch::load_unaligned(dots + j)) * (qs * batch::load_unaligned(key_scales + j)))
+      (to_float(ibatch::load_unaligned(dots + j)) * (qs * batch::load_unaligned(key_scales + j)))
           .store_unaligned(s + j);
   }
   for (; j < n; ++j) s[j] = static_cast<float>(dots[j]) * (q_scale * key_scales[j]);
@@ -233,7 +237,7 @@ float attention_quantize_weights(float* p, const float* value_scales, index_t n,
     using batch = float_batch<Arch>;
     constexpr index_t W = static_cast<index_t>(batch::size);
     const batch inv(inverse);
-    for (; j + W <= n; j += W) xsimd::nearbyint_as_int(batch::load_unaligned(p + j) * inv).store_unaligned(tmp + j);
+    for (; j + W <= n; j += W) nearbyint_as_int(batch::load_unaligned(p + j) * inv).store_unaligned(tmp + j);
   }
   for (; j < n; ++j) tmp[j] = static_cast<std::int32_t>(std::nearbyint(p[j] * inverse));
   for (j = 0; j < n; ++j) w[j] = static_cast<std::uint8_t>(std::min(tmp[j], std::int32_t{127}));
@@ -251,7 +255,7 @@ void attention_flush(float* o, const std::int32_t* acc, index_t dim, float alpha
     constexpr index_t W = static_cast<index_t>(batch::size);
     const batch a(alpha), ws(w_scale);
     for (; d + W <= dim; d += W)
-      xsimd::fma(xsimd::to_float(ibatch::load_unaligned(acc + d)), ws, batch::load_unaligned(o + d) * a)
+      xsimd::fma(to_float(ibatch::load_unaligned(acc + d)), ws, batch::load_unaligned(o + d) * a)
           .store_unaligned(o + d);
   }
   for (; d < dim; ++d) o[d] = o[d] * alpha + static_cast<float>(acc[d]) * w_scale;

@@ -5,7 +5,7 @@
 // the micro-kernel contract so a family (f16, f16) can select it, and tests/gemm/
 // test_gemm_neon_f16.cpp runs it through the blocking driver.
 //
-// Error bound (docs/gemm.md): within a block of at most 16 k the sum is accumulated in binary16
+// Error bound: within a block of at most 16 k the sum is accumulated in binary16
 // with one rounding per FMA (unit roundoff u16 = 2^-11); blocks are added in fp32. For inputs
 // already in binary16 and no overflow (every product and partial sum of a block below 65504):
 //   |y - exact| <= 16 * u16 * sum_k |x w| + 2^-25 * K      (fp16 blocks; the second term is

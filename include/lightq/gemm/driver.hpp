@@ -55,7 +55,9 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
   using acc_t = typename Kernel::acc_type;
   constexpr index_t MR = Kernel::mr, NR = Kernel::nr;
   if (job.m == 0 || job.n == 0) return;
-  const index_t kc_block = Kernel::kc_block;
+  // Small M (GEMV-like, one row panel): no K blocking, so each weight panel streams from memory
+  // start to end in one pass (the A panel is at most MR x K and stays in cache).
+  const index_t kc_block = job.m <= MR ? std::max<index_t>(job.k_padded, 1) : Kernel::kc_block;
   const index_t k_blocks = std::max<index_t>(1, divide_round_up(job.k_padded, kc_block));
   const index_t mc = std::min(Kernel::mc_block, round_up(job.m, MR));
   const index_t m_blocks = divide_round_up(job.m, mc);

@@ -56,7 +56,7 @@ LIGHTQ_ALWAYS_INLINE void fmla_step(float32x4_t (&acc)[Rows][3], const float* a,
 }
 
 /// The 8x12 tile for the first `Rows` rows; each output is one FMA chain over k in increasing
-/// order (the scalar twin's order, fused).
+/// order (the scalar twin's order, fused), or two (even and odd k) when Rows = 1.
 template <class Arch, class WType, int Rows>
 LIGHTQ_ALWAYS_INLINE void f32_8x12_tile(const gemm_tile_args<float>& args) noexcept {
   constexpr index_t MR = 8, NR = 12;
@@ -68,7 +68,22 @@ LIGHTQ_ALWAYS_INLINE void f32_8x12_tile(const gemm_tile_args<float>& args) noexc
       acc[i][j] = args.accumulate ? vld1q_f32(args.partial + i * args.partial_stride + 4 * j) : vdupq_n_f32(0.0f);
   const auto* a = static_cast<const float*>(args.a);
   const auto* w = static_cast<const WType*>(args.w);
-  for (index_t k = 0; k < args.kc; ++k) {
+  index_t k = 0;
+  if constexpr (Rows == 1) {
+    // GEMV: three FMA chains alone are latency-bound (4 cycles per FMLA) below what the memory
+    // delivers; odd k go to a second set of three, added once at the end.
+    float32x4_t odd[1][3] = {{vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)}};
+    for (; k + 2 <= args.kc; k += 2) {
+      __asm__ volatile("" ::: "memory");
+      fmla_step<Arch, WType, 1>(acc, a, w, std::make_integer_sequence<int, 1>{});
+      fmla_step<Arch, WType, 1>(odd, a + MR, w + NR, std::make_integer_sequence<int, 1>{});
+      a += 2 * MR;
+      w += 2 * NR;
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 3; ++j) acc[0][j] = vaddq_f32(acc[0][j], odd[0][j]);
+  }
+  for (; k < args.kc; ++k) {
     // Keeps the next k's loads below this point (hoisted, they would spill accumulators).
     __asm__ volatile("" ::: "memory");
     fmla_step<Arch, WType, Rows>(acc, a, w, std::make_integer_sequence<int, Rows>{});

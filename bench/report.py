@@ -32,8 +32,10 @@ TIME_TO_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 class Result:
     """One benchmark's median over the repetitions of one run."""
 
-    def __init__(self, name, seconds, counters, source, arch, cv=None, error=None):
+    def __init__(self, name, seconds, counters, source, arch, cv=None, error=None, compiler=""):
         self.name = name
+        self.compiler = compiler  # "g++", "clang++", ...
+        self.tag = ""  # set to the compiler when a run holds several compilers
         self.seconds = seconds
         self.counters = counters
         self.source = source
@@ -42,18 +44,38 @@ class Result:
         self.error = error
         parts = name.split("/")
         self.grammar = len(parts) >= 3 and parts[0].startswith("BM_")
-        self.op = parts[0][3:] if self.grammar else None
-        self.dtypes = parts[1] if self.grammar else None
-        self.impl = parts[2] if self.grammar else None
-        self.shape = "/".join(parts[3:]) if self.grammar else ""
+        self.op = self.dtypes = self.impl = None
+        self.shape = ""
+        if self.grammar:
+            # BM_<op>/<dtypes>/<impl>/<shape...>; tolerate extra op levels before the dtypes
+            # (BM_attention/decode/f16/avx2/...) by finding the impl among the known ones.
+            at = next((i for i in range(2, len(parts)) if parts[i] in LIGHTQ_BACKENDS + PEERS), 2)
+            self.op = "/".join([parts[0][3:]] + parts[1:at - 1])
+            self.dtypes = parts[at - 1]
+            self.impl = parts[at]
+            self.shape = "/".join(parts[at + 1:])
 
     @property
     def column(self):
-        return f"{self.impl} {self.dtypes}"
+        return f"{self.impl}{'@' + self.tag if self.tag else ''} {self.dtypes}"
 
     @property
     def is_lightq(self):
         return self.impl in LIGHTQ_BACKENDS
+
+
+def impl_of(column):
+    """'avx512_vnni@clang++ qs8_qc8w' -> 'avx512_vnni'."""
+    return column.split(" ", 1)[0].split("@")[0]
+
+
+def tag_of(column):
+    head = column.split(" ", 1)[0]
+    return head.split("@", 1)[1] if "@" in head else ""
+
+
+def dtypes_of(column):
+    return column.split(" ", 1)[1]
 
 
 def dtype_class(dtypes):
@@ -63,7 +85,7 @@ def dtype_class(dtypes):
         return "int8"
     if "f16" in d or "fp16" in d or "bf16" in d:
         return "fp16"
-    if d in ("f32", "fp32", "f32_f32"):
+    if d.startswith("f32") or d.startswith("fp32"):
         return "fp32"
     return "other"
 
@@ -87,9 +109,10 @@ def load(paths):
             notes.append(f"{os.path.basename(path)}: unreadable ({e})")
             continue
         ctx = data.get("context", {})
-        ctx["_source"] = os.path.basename(path)
+        ctx["_source"] = os.path.relpath(path, os.path.dirname(os.path.abspath(paths[0])))
         contexts.append(ctx)
         arch = ctx.get("lightq_arch", "?")
+        compiler = (ctx.get("lightq_compiler") or "?").split(" ")[0]
         groups = {}
         for entry in data.get("benchmarks", []):
             name, real_time = base_name(entry)
@@ -106,7 +129,8 @@ def load(paths):
                 g["runs"].append(entry)
         for name, g in groups.items():
             if g["median"] is None and not g["runs"]:
-                results.append(Result(name, None, {}, ctx["_source"], arch, error=g["error"] or "no result"))
+                results.append(Result(name, None, {}, ctx["_source"], arch, error=g["error"] or "no result",
+                                      compiler=compiler))
                 continue
             entries = [g["median"]] if g["median"] is not None else g["runs"]
             key = "real_time" if g["real"] else "cpu_time"
@@ -123,25 +147,32 @@ def load(paths):
             cv = None
             if g["cv"] is not None:
                 cv = g["cv"].get(key)
-            results.append(Result(name, secs, counters, ctx["_source"], arch, cv=cv))
+            results.append(Result(name, secs, counters, ctx["_source"], arch, cv=cv, compiler=compiler))
+    # Several compilers in one run (run.sh --compilers): lightq's columns carry the compiler.
+    if len({r.compiler for r in results if r.grammar and r.is_lightq}) > 1:
+        for r in results:
+            if r.grammar and r.is_lightq:
+                r.tag = r.compiler
     # The same name from several executables (e.g. peers run in every backend's executable):
     # keep the one from the widest backend, note the others.
     by_name = {}
     order = {a: i for i, a in enumerate(LIGHTQ_BACKENDS)}
     for r in results:
-        old = by_name.get(r.name)
+        key = (r.name, r.tag)
+        old = by_name.get(key)
         if old is None:
-            by_name[r.name] = r
+            by_name[key] = r
         else:
             keep, drop = (r, old) if order.get(r.arch, -1) > order.get(old.arch, -1) else (old, r)
-            by_name[r.name] = keep
+            by_name[key] = keep
             notes.append(f"{r.name}: measured in {keep.source} and {drop.source}; the table shows {keep.source}")
     ordered = []
     seen = set()
     for r in results:
-        if r.name not in seen:
-            seen.add(r.name)
-            ordered.append(by_name[r.name])
+        key = (r.name, r.tag)
+        if key not in seen:
+            seen.add(key)
+            ordered.append(by_name[key])
     return contexts, ordered, notes
 
 
@@ -199,7 +230,7 @@ def md_table(header, rows, align_right=True):
 
 
 def column_sort_key(column):
-    impl, dtypes = column.split(" ", 1)
+    impl, dtypes = impl_of(column), dtypes_of(column)
     cls_order = {"fp32": 0, "fp16": 1, "int8": 2, "other": 3}
     if impl in LIGHTQ_BACKENDS:
         group = (0, LIGHTQ_BACKENDS.index(impl))
@@ -207,7 +238,7 @@ def column_sort_key(column):
         group = (1, PEERS.index(impl))
     else:
         group = (2, 0)
-    return (group, impl, cls_order[dtype_class(dtypes)], dtypes)
+    return (group, impl, tag_of(column), cls_order[dtype_class(dtypes)], dtypes)
 
 
 # ------------------------------------------------------------------------------------------
@@ -216,16 +247,22 @@ def column_sort_key(column):
 def peaks_section(contexts):
     lines = []
     by_arch = {}
+    multi = len({(c.get("lightq_compiler") or "?").split(" ")[0] for c in contexts if "lightq_arch" in c}) > 1
     for c in contexts:
         if "lightq_arch" in c:
-            by_arch.setdefault(c["lightq_arch"], []).append(c)
+            key = c["lightq_arch"] + ("@" + (c.get("lightq_compiler") or "?").split(" ")[0] if multi else "")
+            by_arch.setdefault(key, []).append(c)
 
     def med(cs, key):
         vals = [float(c[key]) for c in cs if key in c and float(c[key]) > 0]
         return statistics.median(vals) if vals else None
 
     rows = []
-    for arch in sorted(by_arch, key=lambda a: LIGHTQ_BACKENDS.index(a) if a in LIGHTQ_BACKENDS else 99):
+    def arch_key(a):
+        base = a.split("@")[0]
+        return (LIGHTQ_BACKENDS.index(base) if base in LIGHTQ_BACKENDS else 99, a)
+
+    for arch in sorted(by_arch, key=arch_key):
         cs = by_arch[arch]
         rows.append([f"`{arch}`", fmt_num(med(cs, "lightq_peak_fp32_gflops"), 4), fmt_num(med(cs, "lightq_peak_int8_gops"), 4),
                      fmt_num(med(cs, "lightq_peak_int8_maddubs_gops"), 4), fmt_num(med(cs, "lightq_peak_int16_madd_gops"), 4),
@@ -342,19 +379,35 @@ def op_section(op, results, plots_dir, plot_notes):
     # Speed-ups over fp32 on the same lightq backend: t(f32) / t(other).
     ratio_cols = []
     for c in cols:
-        impl, dtypes = c.split(" ", 1)
-        if impl in LIGHTQ_BACKENDS and dtype_class(dtypes) in ("fp16", "int8") and f"{impl} f32" in cols:
-            ratio_cols.append((f"{impl}: {dtypes} vs f32", f"{impl} f32", c))
-    # lightq against peers, same class: t(peer) / t(fastest lightq of that class, widest backend).
-    lightq_impls = [b for b in LIGHTQ_BACKENDS if any(c.startswith(b + " ") for c in cols)]
-    best_impl = lightq_impls[-1] if lightq_impls else None
-    peer_cols = [c for c in cols if c.split(" ", 1)[0] not in LIGHTQ_BACKENDS]
-    if best_impl:
+        impl, dtypes = impl_of(c), dtypes_of(c)
+        head = c.split(" ", 1)[0]
+        if impl in LIGHTQ_BACKENDS and dtype_class(dtypes) in ("fp16", "int8") and f"{head} f32" in cols:
+            ratio_cols.append((f"{head}: {dtypes} vs f32", f"{head} f32", c))
+    # lightq against peers, same class: t(peer) / t(fastest lightq of that class, widest backend,
+    # first compiler).
+    lightq_heads = sorted({c.split(" ", 1)[0] for c in cols if impl_of(c) in LIGHTQ_BACKENDS},
+                          key=lambda h: (LIGHTQ_BACKENDS.index(impl_of(h + " x")), h))
+    widest = impl_of(lightq_heads[-1] + " x") if lightq_heads else None
+    best_head = [h for h in lightq_heads if impl_of(h + " x") == widest][0] if widest else None
+    best_impl = widest
+    peer_cols = [c for c in cols if impl_of(c) not in LIGHTQ_BACKENDS]
+    if best_head:
         for c in peer_cols:
-            cls = dtype_class(c.split(" ", 1)[1])
-            mine = [x for x in cols if x.startswith(best_impl + " ") and dtype_class(x.split(" ", 1)[1]) == cls]
+            cls = dtype_class(dtypes_of(c))
+            mine = [x for x in cols if x.split(" ", 1)[0] == best_head and dtype_class(dtypes_of(x)) == cls]
             if mine:
-                ratio_cols.append((f"{best_impl} {cls} vs {c}", mine, c))
+                ratio_cols.append((f"{best_head} {cls} vs {c}", mine, c))
+    # Compilers: t(other compiler) / t(first compiler) for the same backend and dtypes.
+    tags = sorted({tag_of(c) for c in cols if tag_of(c)})
+    if len(tags) > 1:
+        first_tag = "g++" if "g++" in tags else tags[0]
+        for c in cols:
+            if tag_of(c) == first_tag:
+                for t in tags:
+                    if t != first_tag:
+                        other = f"{impl_of(c)}@{t} {dtypes_of(c)}"
+                        if other in cols:
+                            ratio_cols.append((f"{impl_of(c)} {dtypes_of(c)}: {first_tag} vs {t}", other, c))
     if ratio_cols:
         rows = []
         for s in shapes:
@@ -371,8 +424,9 @@ def op_section(op, results, plots_dir, plot_notes):
                     ok = b and o and not b.error and not o.error and b.seconds and o.seconds
                     row.append(fmt_ratio(b.seconds / o.seconds) if ok else "")
             rows.append(row)
-        out.append("**speed-ups** (time of the reference / time of the first; > 1: the first is faster; "
-                   "against a peer, lightq's fastest dtype of that class on its widest backend)\n")
+        out.append("**speed-ups** (`A vs B` = time of B / time of A; > 1: A is faster. Against a peer, A is "
+                   "lightq's fastest dtype of that class on its widest backend; `g++ vs clang++` is g++'s "
+                   "speed as a fraction of clang++'s)\n")
         out.append(md_table(["shape"] + [t for t, _, _ in ratio_cols], rows))
         out.append("")
 
@@ -380,7 +434,7 @@ def op_section(op, results, plots_dir, plot_notes):
     if any("model_bytes" in r.counters for r in results):
         dts = []
         for c in cols:
-            d = c.split(" ", 1)[1]
+            d = dtypes_of(c)
             if d not in dts:
                 dts.append(d)
         rows = []
@@ -388,7 +442,7 @@ def op_section(op, results, plots_dir, plot_notes):
             row = [s or "–"]
             for d in dts:
                 vals = [cell[(s, c)].counters.get("model_bytes") for c in cols
-                        if c.split(" ", 1)[1] == d and (s, c) in cell and "model_bytes" in cell[(s, c)].counters]
+                        if dtypes_of(c) == d and (s, c) in cell and "model_bytes" in cell[(s, c)].counters]
                 row.append(fmt_bytes(vals[0]) if vals else "")
             rows.append(row)
         out.append("**model bytes** (weights or KV cache the layer stores)\n")
@@ -435,49 +489,87 @@ def make_plots(op, shapes, cols, cell, plots_dir, plot_notes, best_impl):
         return []
     plt = pyplot()
     if not plt:
-        if "matplotlib" not in " ".join(plot_notes):
+        if not any("matplotlib" in n for n in plot_notes):
             plot_notes.append("matplotlib is not installed: no plots (apt-get install python3-matplotlib)")
         return []
     os.makedirs(plots_dir, exist_ok=True)
-    # Plot the widest lightq backend and the peers: every backend makes the bars unreadable.
-    plot_cols = [c for c in cols if c.split(" ", 1)[0] == best_impl or c.split(" ", 1)[0] not in LIGHTQ_BACKENDS]
-    if not plot_cols:
-        plot_cols = cols
+    # The widest lightq backend (every compiler) and the peers: all backends make unreadable bars.
+    plot_cols = [c for c in cols if impl_of(c) == best_impl or impl_of(c) not in LIGHTQ_BACKENDS] or cols
     rel = os.path.basename(os.path.normpath(plots_dir))
     pics = []
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", op)
 
-    def bars(metric, title, xlabel, filename, log):
-        present = [c for c in plot_cols if any((s, c) in cell and metric(cell[(s, c)]) for s in shapes)]
-        rows = [s for s in shapes if any((s, c) in cell and metric(cell[(s, c)]) for c in present)]
+    def ok(r):
+        return r is not None and not r.error and r.seconds
+
+    def bars(series, value, title, xlabel, filename, log, label_fmt, ref_line=None):
+        present = [k for k in series if any(value(s, k) for s in shapes)]
+        rows = [s for s in shapes if any(value(s, k) for k in present)]
         if not present or not rows:
             return
-        height = max(2.5, 0.28 * len(rows) * len(present) + 1.2)
-        fig, ax = plt.subplots(figsize=(9, min(height, 40)))
+        height = max(2.5, 0.22 * len(rows) * len(present) + 1.5)
+        fig, ax = plt.subplots(figsize=(10, min(height, 60)))
         width = 0.8 / len(present)
-        for i, c in enumerate(present):
+        for i, k in enumerate(present):
             ys = [j + i * width for j in range(len(rows))]
-            vals = [metric(cell[(s, c)]) if (s, c) in cell and metric(cell[(s, c)]) else 0 for s in rows]
-            ax.barh(ys, vals, height=width, label=c)
+            vals = [value(s, k) or 0 for s in rows]
+            bars_ = ax.barh(ys, vals, height=width, label=k)
+            for b, v in zip(bars_, vals):
+                if v:
+                    ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + label_fmt(v), va="center", fontsize=6)
         ax.set_yticks([j + 0.4 - width / 2 for j in range(len(rows))])
         ax.set_yticklabels([s or "–" for s in rows])
         ax.invert_yaxis()
         if log:
             ax.set_xscale("log")
+        if ref_line:
+            ax.axvline(ref_line, color="black", linewidth=0.8)
         ax.set_xlabel(xlabel)
         ax.set_title(title)
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08 if height < 6 else -0.02),
+                  ncol=min(4, len(present)), frameon=False)
         ax.grid(axis="x", alpha=0.3)
         fig.tight_layout()
         path = os.path.join(plots_dir, filename)
-        fig.savefig(path, dpi=90)
+        fig.savefig(path, dpi=90, bbox_inches="tight")
         plt.close(fig)
         pics.append((title, f"{rel}/{filename}"))
 
-    bars(lambda r: None if r.error else r.seconds, f"{op}: time per call (lower is better)", "seconds (log)",
-         f"{safe}_time.png", True)
-    bars(lambda r: r.counters.get("model_bytes"), f"{op}: model bytes (weights / KV)", "bytes (log)",
-         f"{safe}_model_bytes.png", True)
+    # Speed relative to the reference column (lightq f32 on the widest backend if present), per
+    # shape: times of different shapes differ by decades, ratios read at a glance.
+    heads = [c for c in plot_cols if impl_of(c) == best_impl and dtypes_of(c) == "f32"]
+    ref = heads[0] if heads else plot_cols[0]
+
+    def speed(s, c):
+        r, b = cell.get((s, c)), cell.get((s, ref))
+        return b.seconds / r.seconds if ok(r) and ok(b) else None
+
+    if len(plot_cols) > 1:
+        bars(plot_cols, speed, f"{op}: speed relative to {ref} (higher is better)",
+             f"speed-up over {ref} (log)", f"{safe}_speed.png", True, lambda v: f"{v:.2f}x", ref_line=1.0)
+
+    def seconds(s, c):
+        r = cell.get((s, c))
+        return r.seconds if ok(r) else None
+
+    bars(plot_cols, seconds, f"{op}: time per call (lower is better)", "seconds (log)", f"{safe}_time.png", True,
+         fmt_time)
+
+    # Model bytes per dtype (the same for every impl of a dtype).
+    dts = []
+    for c in plot_cols:
+        if dtypes_of(c) not in dts:
+            dts.append(dtypes_of(c))
+
+    def model_bytes(s, d):
+        for c in plot_cols:
+            r = cell.get((s, c))
+            if dtypes_of(c) == d and r is not None and "model_bytes" in r.counters:
+                return r.counters["model_bytes"]
+        return None
+
+    bars(dts, model_bytes, f"{op}: model bytes per dtype (weights / KV cache)", "bytes (log)",
+         f"{safe}_model_bytes.png", True, fmt_bytes)
     return pics
 
 
@@ -490,9 +582,9 @@ def print_summary(contexts, results):
     seen = set()
     for c in contexts:
         arch = c.get("lightq_arch")
-        if not arch or arch in seen:
+        if not arch or (arch, c.get("lightq_compiler")) in seen:
             continue
-        seen.add(arch)
+        seen.add((arch, c.get("lightq_compiler")))
         extra = ""
         if float(c.get("lightq_peak_int16_madd_gops", 0) or 0) > 0:
             extra = f", int16 madd {float(c['lightq_peak_int16_madd_gops']):.0f} GOP/s"
@@ -500,17 +592,18 @@ def print_summary(contexts, results):
               f"int8 {float(c.get('lightq_peak_int8_gops', 0)):8.1f} GOP/s{extra}   "
               f"DRAM read {float(c.get('lightq_peak_dram_read_gbs', 0)):5.1f} GB/s   "
               f"copy {float(c.get('lightq_peak_copy_gbs', 0)):5.1f} GB/s   ({c.get('lightq_compiler', '?')})")
-    width = max([len(r.name) for r in results] + [9])
+    width = max([len(r.name) + (len(r.tag) + 3 if r.tag else 0) for r in results] + [9])
     print(f"{'benchmark':<{width}}  {'time':>10}  {'GOP/s':>9}  {'GB/s':>8}  {'%peak':>6}  {'bytes':>10}")
     for r in results:
+        label = f"{r.name} [{r.tag}]" if r.tag else r.name
         if r.error:
-            print(f"{r.name:<{width}}  error: {r.error}")
+            print(f"{label:<{width}}  error: {r.error}")
             continue
         g = r.counters.get("GOP/s")
         b = r.counters.get("GB/s")
         p = r.counters.get("%peak")
         by = r.counters.get("bytes")
-        print(f"{r.name:<{width}}  {fmt_time(r.seconds):>10}  {fmt_num(g) if g is not None else '':>9}  "
+        print(f"{label:<{width}}  {fmt_time(r.seconds):>10}  {fmt_num(g) if g is not None else '':>9}  "
               f"{fmt_num(b) if b is not None else '':>8}  {f'{p:.0f}%' if p is not None else '':>6}  "
               f"{fmt_bytes(by) if by is not None else '':>10}")
 

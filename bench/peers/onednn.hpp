@@ -18,15 +18,31 @@ namespace lightq::bench::peers::onednn {
 
 inline constexpr const char* name = "onednn";
 
+/// Name of oneDNN's effective (highest usable) ISA; DNNL_MAX_CPU_ISA=AVX512_CORE_VNNI in the
+/// environment caps it (e.g. to keep AMX out of a comparison with VNNI kernels).
+inline std::string isa_name(int isa) {
+  switch (isa) {
+    case 0x1: return "sse41";
+    case 0x3: return "avx";
+    case 0x7: return "avx2";
+    case 0x27: return "avx512_core";
+    case 0x67: return "avx512_core_vnni";
+    case 0xe7: return "avx512_core_bf16";
+    case 0x3e7: return "avx512_core_amx";
+    case 0x407: return "avx2_vnni";
+    default: return "isa code " + std::to_string(isa);
+  }
+}
+
 /// One-time set-up: one OpenMP thread. Returns a description for the JSON context.
 inline std::string init() {
   static const std::string description = [] {
     openmp_single_thread();
     const dnnl_version_t* v = dnnl_version();
     std::string s = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                    std::to_string(v->patch) + ", effective ISA code " +
-                    std::to_string(static_cast<int>(dnnl_get_effective_cpu_isa())) + ", cpu runtime " +
-                    std::to_string(v->cpu_runtime);
+                    std::to_string(v->patch) + ", C GEMM API (packs per call), max ISA " +
+                    isa_name(static_cast<int>(dnnl_get_effective_cpu_isa())) +
+                    (v->cpu_runtime == DNNL_RUNTIME_OMP ? ", OpenMP runtime set to 1 thread" : "");
     return s;
   }();
   return description;

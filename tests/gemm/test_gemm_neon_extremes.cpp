@@ -57,7 +57,7 @@ std::vector<index_t> row_counts() {
 
 TEST_CASE("gemm q8 extremes: largest products in every pair, deep K over several K blocks") {
   using K = lightq::gemm_kernel_for<backend, lightq::qs8, lightq::qc8w>;
-  const index_t k = 2 * K::kc_block + 3;  // three K slices: partial accumulation resumes twice
+  const index_t k = 2 * K::kc_block + 3;  // M > MR: three K slices, partial accumulation resumes twice
   const index_t n = 2 * K::nr + 1;
   for (index_t m : row_counts()) {
     // qs8: -128 * -127 in every product, 2 * 16256 = 32512 in every int16 pair (the bound).

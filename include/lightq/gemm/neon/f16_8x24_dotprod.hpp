@@ -34,12 +34,20 @@ namespace neon_gemm {
 /// k steps accumulated in fp16 before a flush into fp32 (the bound above scales with it).
 inline constexpr index_t f16_block_k = 16;
 
+/// acc += w * a[Lane] with FMLA (by element). Inline asm because gcc 12 turns
+/// vfmaq_laneq_f16 into DUP + FMLA (the by-element form of .h needs the element register in
+/// v0-v15: constraint "x"), and the eight DUP registers spill the 24 accumulators.
+template <class Arch, int Lane>
+LIGHTQ_ALWAYS_INLINE void fmla_lane_f16(float16x8_t& acc, float16x8_t w, float16x8_t a) noexcept {
+  __asm__("fmla %[acc].8h, %[w].8h, %[a].h[%[lane]]" : [acc] "+w"(acc) : [w] "w"(w), [a] "x"(a), [lane] "i"(Lane));
+}
+
 template <class Arch, int Lane>
 LIGHTQ_ALWAYS_INLINE void fmla_row_f16(float16x8_t (&acc)[3], float16x8_t w0, float16x8_t w1, float16x8_t w2,
                                        float16x8_t a) noexcept {
-  acc[0] = vfmaq_laneq_f16(acc[0], w0, a, Lane);
-  acc[1] = vfmaq_laneq_f16(acc[1], w1, a, Lane);
-  acc[2] = vfmaq_laneq_f16(acc[2], w2, a, Lane);
+  fmla_lane_f16<Arch, Lane>(acc[0], w0, a);
+  fmla_lane_f16<Arch, Lane>(acc[1], w1, a);
+  fmla_lane_f16<Arch, Lane>(acc[2], w2, a);
 }
 
 /// One k: packed A holds 8 rows (one register, one row per fp16 lane), packed W 24 columns

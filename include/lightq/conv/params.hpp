@@ -20,10 +20,10 @@ struct conv2d_padding {
 /// Geometry of a 2-D convolution on NHWC tensors. The kernel size comes from the weights
 /// ([C_out, KH, KW, C_in / groups]).
 struct conv2d_params {
-  index_t stride_h = 1;
-  index_t stride_w = 1;
-  index_t dilation_h = 1;
-  index_t dilation_w = 1;
+  // Member order matters: GCC 12.2 with -mavx512f miscompiles the default initialisation of
+  // {stride_h, stride_w, dilation_h, dilation_w, padding} = {1, 1, 1, 1, 0, 0, 0, 0} (one
+  // zmm broadcast of 1 over all eight: the padding came out as 1). Padding first avoids it;
+  // tests/conv/test_conv2d_errors.cpp checks the defaults.
   /// Explicit padding; ignored when `same_padding` is set.
   conv2d_padding padding{};
   /// "same" padding (TensorFlow rule): OH = ceil(H / stride_h); the total padding
@@ -33,6 +33,10 @@ struct conv2d_params {
   /// C_in and C_out are split into `groups` independent convolutions; groups == C_in == C_out is
   /// a depthwise convolution (its own kernel).
   index_t groups = 1;
+  index_t stride_h = 1;
+  index_t stride_w = 1;
+  index_t dilation_h = 1;
+  index_t dilation_w = 1;
 
   /// Stride `stride`, explicit padding `pad` on every side.
   static constexpr conv2d_params padded(index_t pad, index_t stride = 1, index_t groups_ = 1) noexcept {

@@ -62,70 +62,92 @@ LIGHTQ_ALWAYS_INLINE float_batch<Arch> attention_load(const std::uint16_t* p) no
   return attention_float_ops<Arch>::load_f16(p);
 }
 
-/// s[j] = q . k[j] for j < n (k row j at k + j * k_stride), T = float or fp16 bits.
-/// SIMD: one row against `lanes` keys at a time, lanes accumulators reduced by one transposing sum.
-template <class Arch, class T>
-void attention_scores(const float* q, const T* k, index_t k_stride, index_t n, index_t dim, float* s) noexcept {
+/// s[r * ld + j] = q[r] . k[j] for rows r < MR and keys j < n (key j at k + j * k_stride),
+/// T = float or fp16 bits. SIMD: MR rows x (lanes / MR) keys of accumulators, so every K load
+/// (and fp16 conversion) serves MR rows, reduced by one transposing sum.
+template <class Arch, index_t MR, class T>
+void attention_scores(const float* const* q, const T* k, index_t k_stride, index_t n, index_t dim, float* s,
+                      index_t ld) noexcept {
   if constexpr (!attention_simd_v<Arch>) {
-    for (index_t j = 0; j < n; ++j) {
-      const T* row = k + j * k_stride;
-      float acc = 0.0f;
-      for (index_t d = 0; d < dim; ++d) acc += q[d] * attention_to_float<Arch>(row[d]);
-      s[j] = acc;
-    }
+    for (index_t r = 0; r < MR; ++r)
+      for (index_t j = 0; j < n; ++j) {
+        const T* row = k + j * k_stride;
+        float acc = 0.0f;
+        for (index_t d = 0; d < dim; ++d) acc += q[r][d] * attention_to_float<Arch>(row[d]);
+        s[r * ld + j] = acc;
+      }
   } else {
     using batch = float_batch<Arch>;
     constexpr index_t W = static_cast<index_t>(batch::size);
+    static_assert(W % MR == 0, "rows must divide the lanes");
+    constexpr index_t NR = W / MR;
     const index_t full = dim / W * W;
-    for (index_t j0 = 0; j0 < n; j0 += W) {
-      const T* rows[W];
-      for (index_t c = 0; c < W; ++c) rows[c] = k + std::min(j0 + c, n - 1) * k_stride;
+    for (index_t j0 = 0; j0 < n; j0 += NR) {
+      const T* rows[NR];
+      for (index_t c = 0; c < NR; ++c) rows[c] = k + std::min(j0 + c, n - 1) * k_stride;
       batch acc[W];
-      for (index_t c = 0; c < W; ++c) acc[c] = batch(0.0f);
+      for (index_t i = 0; i < W; ++i) acc[i] = batch(0.0f);
       for (index_t d = 0; d < full; d += W) {
-        const batch qv = batch::load_unaligned(q + d);
-        for (index_t c = 0; c < W; ++c) acc[c] = xsimd::fma(qv, attention_load<Arch>(rows[c] + d), acc[c]);
+        batch kv[NR];
+        for (index_t c = 0; c < NR; ++c) kv[c] = attention_load<Arch>(rows[c] + d);
+        for (index_t r = 0; r < MR; ++r) {
+          const batch qv = batch::load_unaligned(q[r] + d);
+          for (index_t c = 0; c < NR; ++c) acc[r * NR + c] = xsimd::fma(qv, kv[c], acc[r * NR + c]);
+        }
       }
       alignas(64) float sums[W];
       attention_float_ops<Arch>::transpose_sum(acc).store_aligned(sums);
       if (full < dim)
-        for (index_t c = 0; c < W; ++c)
-          for (index_t d = full; d < dim; ++d) sums[c] += q[d] * attention_to_float<Arch>(rows[c][d]);
-      const index_t count = std::min(W, n - j0);
-      for (index_t c = 0; c < count; ++c) s[j0 + c] = sums[c];
+        for (index_t r = 0; r < MR; ++r)
+          for (index_t c = 0; c < NR; ++c)
+            for (index_t d = full; d < dim; ++d) sums[r * NR + c] += q[r][d] * attention_to_float<Arch>(rows[c][d]);
+      const index_t count = std::min(NR, n - j0);
+      for (index_t r = 0; r < MR; ++r)
+        for (index_t c = 0; c < count; ++c) s[r * ld + j0 + c] = sums[r * NR + c];
     }
   }
 }
 
-/// o[d] += sum_{j < n} p[j] * v[j][d] for d < dim (v row j at v + j * v_stride).
-template <class Arch, class T>
-void attention_accumulate(const float* p, const T* v, index_t v_stride, index_t n, index_t dim, float* o) noexcept {
+/// o[r][d] += sum_{j < n} p[r * ld + j] * v[j][d] for rows r < MR, d < dim (value j at
+/// v + j * v_stride). SIMD: each V load (and conversion) serves MR rows.
+template <class Arch, index_t MR, class T>
+void attention_accumulate(const float* p, index_t ld, const T* v, index_t v_stride, index_t n, index_t dim,
+                          float* const* o) noexcept {
   if constexpr (!attention_simd_v<Arch>) {
-    for (index_t j = 0; j < n; ++j) {
-      const T* row = v + j * v_stride;
-      for (index_t d = 0; d < dim; ++d) o[d] += p[j] * attention_to_float<Arch>(row[d]);
-    }
+    for (index_t r = 0; r < MR; ++r)
+      for (index_t j = 0; j < n; ++j) {
+        const T* row = v + j * v_stride;
+        for (index_t d = 0; d < dim; ++d) o[r][d] += p[r * ld + j] * attention_to_float<Arch>(row[d]);
+      }
   } else {
     using batch = float_batch<Arch>;
     constexpr index_t W = static_cast<index_t>(batch::size);
     index_t d = 0;
     auto pass = [&](auto count_tag) {
       constexpr index_t N = decltype(count_tag)::value;
-      batch acc[N];
-      for (index_t i = 0; i < N; ++i) acc[i] = batch::load_unaligned(o + d + i * W);
+      batch acc[MR * N];
+      for (index_t r = 0; r < MR; ++r)
+        for (index_t i = 0; i < N; ++i) acc[r * N + i] = batch::load_unaligned(o[r] + d + i * W);
       for (index_t j = 0; j < n; ++j) {
-        const batch pj(p[j]);
         const T* row = v + j * v_stride + d;
-        for (index_t i = 0; i < N; ++i) acc[i] = xsimd::fma(pj, attention_load<Arch>(row + i * W), acc[i]);
+        batch vv[N];
+        for (index_t i = 0; i < N; ++i) vv[i] = attention_load<Arch>(row + i * W);
+        for (index_t r = 0; r < MR; ++r) {
+          const batch pj(p[r * ld + j]);
+          for (index_t i = 0; i < N; ++i) acc[r * N + i] = xsimd::fma(pj, vv[i], acc[r * N + i]);
+        }
       }
-      for (index_t i = 0; i < N; ++i) acc[i].store_unaligned(o + d + i * W);
+      for (index_t r = 0; r < MR; ++r)
+        for (index_t i = 0; i < N; ++i) acc[r * N + i].store_unaligned(o[r] + d + i * W);
       d += N * W;
     };
-    while (d + 8 * W <= dim) pass(std::integral_constant<index_t, 8>{});
-    while (d + 4 * W <= dim) pass(std::integral_constant<index_t, 4>{});
+    // Accumulators: MR x N registers (16 of 32 on AVX-512 and NEON, 8 of 16 on AVX2).
+    constexpr index_t wide = (W == 8 ? 8 : 16) / MR;
+    while (d + wide * W <= dim) pass(std::integral_constant<index_t, wide>{});
     while (d + W <= dim) pass(std::integral_constant<index_t, 1>{});
     for (; d < dim; ++d)
-      for (index_t j = 0; j < n; ++j) o[d] += p[j] * attention_to_float<Arch>(v[j * v_stride + d]);
+      for (index_t r = 0; r < MR; ++r)
+        for (index_t j = 0; j < n; ++j) o[r][d] += p[r * ld + j] * attention_to_float<Arch>(v[j * v_stride + d]);
   }
 }
 
@@ -312,15 +334,17 @@ struct attention_workspace {
   aligned_buffer<std::int32_t> dots;   // key tile + 16
   aligned_buffer<std::uint8_t> weights;
   aligned_buffer<std::int32_t> acc;    // value_dim
+  aligned_buffer<float> dummy;         // output of padding rows (their P is zero)
   attention_workspace(index_t block_rows, index_t dim, index_t groups, index_t value_dim, index_t key_tile)
       : queries(static_cast<std::size_t>(block_rows * dim + 1)),
         q8(static_cast<std::size_t>(groups * 4 + 1)),
         q8p(static_cast<std::size_t>(block_rows * groups * 4 + 1)),
         q_scales(static_cast<std::size_t>(block_rows)),
-        scores(static_cast<std::size_t>(key_tile + 16)),
+        scores(static_cast<std::size_t>(4 * (key_tile + 16))),
         dots(static_cast<std::size_t>(key_tile + 16)),
         weights(static_cast<std::size_t>(key_tile + 16)),
-        acc(static_cast<std::size_t>(value_dim + 1)) {}
+        acc(static_cast<std::size_t>(value_dim + 1)),
+        dummy(static_cast<std::size_t>(value_dim + 1)) {}
 };
 
 /// Running softmax state of a block of rows: max m, sum l, unnormalised output o (stride ld).
@@ -339,12 +363,60 @@ inline void attention_state_reset(const attention_state& st, index_t rows) noexc
   }
 }
 
+/// Prefetches `n` rows of `dim` elements (the next key tile: decode streams the cache once and
+/// the hardware prefetcher alone keeps too few lines in flight between the compute bursts).
+template <class T>
+LIGHTQ_ALWAYS_INLINE void attention_prefetch_rows(const T* p, index_t stride, index_t n, index_t dim) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  const index_t bytes = dim * static_cast<index_t>(sizeof(T));
+  for (index_t j = 0; j < n; ++j) {
+    const char* row = reinterpret_cast<const char*>(p + j * stride);
+    for (index_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b, 0, 3);
+  }
+#else
+  (void)p, (void)stride, (void)n, (void)dim;
+#endif
+}
+
+/// One group of up to MR rows of a key tile: scores, online softmax per row, P*V.
+template <class Arch, index_t MR, class T>
+void attention_tile_rows(const attention_item& item, const attention_dense_source<T>& src, index_t r0, index_t rows,
+                         index_t first, index_t t0, index_t nk, const attention_state& st,
+                         attention_workspace& ws) noexcept {
+  const index_t dim = item.dim, ld = attention_dense_source<T>::key_tile + 16;
+  const float* q[MR];
+  float* o[MR];
+  index_t count[MR];
+  index_t n = 0;
+  for (index_t i = 0; i < MR; ++i) {
+    const index_t r = std::min(first + i, rows - 1);  // padding rows repeat the last real row
+    q[i] = ws.queries.data() + r * dim;
+    count[i] = first + i < rows ? std::max<index_t>(0, std::min(nk, item.limit(r0 + r) - t0)) : 0;
+    o[i] = first + i < rows ? st.o + r * st.ld : ws.dummy.data();
+    n = std::max(n, count[i]);
+  }
+  if (n <= 0) return;
+  float* s = ws.scores.data();
+  attention_scores<Arch, MR>(q, src.k + t0 * src.k_stride, src.k_stride, n, dim, s, ld);
+  for (index_t i = 0; i < MR; ++i) {
+    float* p = s + i * ld;
+    if (count[i] > 0) {
+      const index_t r = first + i;
+      const float alpha = attention_softmax_step<Arch>(p, count[i], st.m[r], st.l[r]);
+      if (alpha != 1.0f) attention_rescale<Arch>(o[i], dim, alpha);
+    }
+    for (index_t j = std::max<index_t>(count[i], 0); j < n; ++j) p[j] = 0.0f;
+  }
+  attention_accumulate<Arch, MR>(s, ld, src.v + t0 * src.v_stride, src.v_stride, n, dim, o);
+}
+
 /// Rows [r0, r0 + rows) of `item` over keys [k0, k1) (k0 a multiple of the key tile), fp32/fp16.
 template <class Arch, class T>
 void attention_block(const attention_item& item, const attention_dense_source<T>& src, index_t r0, index_t rows,
                      index_t k0, index_t k1, const attention_state& st, attention_workspace& ws) noexcept {
   const index_t dim = item.dim;
   constexpr index_t tile = attention_dense_source<T>::key_tile;
+  constexpr index_t mr = attention_lanes<Arch>() >= 4 ? 4 : 1;
   index_t k_end = k0;
   for (index_t r = 0; r < rows; ++r) {
     const float* q = item.query(r0 + r);
@@ -352,17 +424,18 @@ void attention_block(const attention_item& item, const attention_dense_source<T>
     for (index_t d = 0; d < dim; ++d) qs[d] = q[d] * item.scale;
     k_end = std::max(k_end, std::min(k1, item.limit(r0 + r)));
   }
-  float* s = ws.scores.data();
   for (index_t t0 = k0; t0 < k_end; t0 += tile) {
     const index_t nk = std::min(tile, k_end - t0);
-    for (index_t r = 0; r < rows; ++r) {
-      const index_t count = std::min(nk, item.limit(r0 + r) - t0);
-      if (count <= 0) continue;
-      float* o = st.o + r * st.ld;
-      attention_scores<Arch>(ws.queries.data() + r * dim, src.k + t0 * src.k_stride, src.k_stride, count, dim, s);
-      const float alpha = attention_softmax_step<Arch>(s, count, st.m[r], st.l[r]);
-      if (alpha != 1.0f) attention_rescale<Arch>(o, dim, alpha);
-      attention_accumulate<Arch>(s, src.v + t0 * src.v_stride, src.v_stride, count, dim, o);
+    attention_prefetch_rows(src.k + (t0 + tile) * src.k_stride, src.k_stride, std::min(tile, k_end - t0 - tile), dim);
+    attention_prefetch_rows(src.v + (t0 + tile) * src.v_stride, src.v_stride, std::min(tile, k_end - t0 - tile), dim);
+    for (index_t first = 0; first < rows; first += mr) {
+      const index_t left = rows - first;
+      if (left >= 3 || mr == 1)
+        attention_tile_rows<Arch, mr>(item, src, r0, rows, first, t0, nk, st, ws);
+      else if (left == 2)
+        attention_tile_rows<Arch, 2>(item, src, r0, rows, first, t0, nk, st, ws);
+      else
+        attention_tile_rows<Arch, 1>(item, src, r0, rows, first, t0, nk, st, ws);
     }
   }
 }
@@ -400,6 +473,10 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
   std::int32_t* acc = ws.acc.data();
   for (index_t t0 = k0; t0 < k_end; t0 += tile) {
     const index_t nk = std::min(tile, k_end - t0);
+    if (t0 + tile < k_end) {  // the next tile's K and V bytes, contiguous in the qs8 layout
+      attention_prefetch_rows(src.keys + (t0 + tile) * groups * 4, 0, 1, tile * groups * 4);
+      attention_prefetch_rows(src.values + (t0 + tile) * src.value_dim, 0, 1, tile * src.value_dim);
+    }
     for (index_t r = 0; r < rows; ++r) {
       const index_t count = std::min(nk, item.limit(r0 + r) - t0);
       if (count <= 0) continue;

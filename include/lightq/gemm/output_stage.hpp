@@ -75,9 +75,10 @@ LIGHTQ_ALWAYS_INLINE void gemm_finish_scalar(Acc acc, index_t i, index_t j, cons
 /// column tail; both give identical bits.
 template <class Arch, class Acc>
 void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t cols, const gemm_output_tile& o) noexcept {
-  using xarch = xsimd_arch_t<Arch>;
   index_t vector_cols = 0;
-  if constexpr (!std::is_void_v<xarch> && LIGHTQ_QUANT_XSIMD) {
+#if LIGHTQ_QUANT_XSIMD  // xsimd declares no batch API on a target without SIMD (AArch64 +nosimd)
+  using xarch = xsimd_arch_t<Arch>;
+  if constexpr (!std::is_void_v<xarch>) {
     using fb = xsimd::batch<float, xarch>;
     using ib = xsimd::batch<std::int32_t, xarch>;
     constexpr index_t width = static_cast<index_t>(fb::size);
@@ -112,6 +113,7 @@ void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t 
       }
     }
   }
+#endif
   for (index_t i = 0; i < rows; ++i)
     for (index_t j = vector_cols; j < cols; ++j) gemm_finish_scalar<Acc>(acc[i * acc_stride + j], i, j, o);
 }

@@ -86,6 +86,51 @@ using kernel_fn = void (*)(std::int64_t n);
 }
 constexpr double clock_chain_per_iteration = 16;
 
+// Scalar backend on x86-64 (SSE2 is the baseline, so the compiler vectorises reference loops
+// with it): 6 mulps and 6 addps chains on xmm (4 flops each; no FMA in SSE2).
+[[maybe_unused]] void mul_add_xmm(std::int64_t n) {
+  __asm__ volatile(
+      "xorps %%xmm0, %%xmm0\n\txorps %%xmm1, %%xmm1\n\txorps %%xmm2, %%xmm2\n\t"
+      "xorps %%xmm3, %%xmm3\n\txorps %%xmm4, %%xmm4\n\txorps %%xmm5, %%xmm5\n\t"
+      "xorps %%xmm6, %%xmm6\n\txorps %%xmm7, %%xmm7\n\txorps %%xmm8, %%xmm8\n\t"
+      "xorps %%xmm9, %%xmm9\n\txorps %%xmm10, %%xmm10\n\txorps %%xmm11, %%xmm11\n\t"
+      "xorps %%xmm15, %%xmm15\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "mulps %%xmm15, %%xmm0\n\taddps %%xmm15, %%xmm6\n\tmulps %%xmm15, %%xmm1\n\taddps %%xmm15, %%xmm7\n\t"
+      "mulps %%xmm15, %%xmm2\n\taddps %%xmm15, %%xmm8\n\tmulps %%xmm15, %%xmm3\n\taddps %%xmm15, %%xmm9\n\t"
+      "mulps %%xmm15, %%xmm4\n\taddps %%xmm15, %%xmm10\n\tmulps %%xmm15, %%xmm5\n\taddps %%xmm15, %%xmm11\n\t"
+      "sub $1, %[n]\n\t"
+      "jnz 1b\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm15");
+}
+[[maybe_unused]] constexpr double mul_add_xmm_ops = 12 * 4;
+
+// Scalar backend, int8 data widened to int16: pmaddwd + paddd on xmm (8 multiply-adds per group).
+[[maybe_unused]] void madd16_xmm(std::int64_t n) {
+  __asm__ volatile(
+      "pxor %%xmm8, %%xmm8\n\tpxor %%xmm9, %%xmm9\n\tpxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
+      "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\tpxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15\n\t"
+      ".p2align 5\n"
+      "1:\n\t"
+      "movdqa %%xmm14, %%xmm0\n\tmovdqa %%xmm14, %%xmm1\n\tmovdqa %%xmm14, %%xmm2\n\t"
+      "movdqa %%xmm14, %%xmm3\n\tmovdqa %%xmm14, %%xmm4\n\tmovdqa %%xmm14, %%xmm5\n\t"
+      "pmaddwd %%xmm15, %%xmm0\n\tpmaddwd %%xmm15, %%xmm1\n\tpmaddwd %%xmm15, %%xmm2\n\t"
+      "pmaddwd %%xmm15, %%xmm3\n\tpmaddwd %%xmm15, %%xmm4\n\tpmaddwd %%xmm15, %%xmm5\n\t"
+      "paddd %%xmm0, %%xmm8\n\tpaddd %%xmm1, %%xmm9\n\tpaddd %%xmm2, %%xmm10\n\t"
+      "paddd %%xmm3, %%xmm11\n\tpaddd %%xmm4, %%xmm12\n\tpaddd %%xmm5, %%xmm13\n\t"
+      "sub $1, %[n]\n\t"
+      "jnz 1b\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
+        "xmm13", "xmm14", "xmm15");
+}
+[[maybe_unused]] constexpr double madd16_xmm_ops = 6 * 8 * 2;
+
 #if defined(__AVX2__) && defined(__FMA__)
 // 12 ymm accumulators x vfmadd231ps (FMA latency 4-5, 2 per cycle: 8-10 needed).
 [[maybe_unused]] void fma_ymm(std::int64_t n) {
@@ -259,6 +304,45 @@ constexpr double clock_chain_per_iteration = 16;
   keep(x);
 }
 constexpr double clock_chain_per_iteration = 16;
+
+// Scalar backend on AArch64 (+nosimd): 16 fmadd chains on s registers, 16 madd chains on w.
+[[maybe_unused]] void fmadd_scalar(std::int64_t n) {
+  __asm__ volatile(
+      "fmov s0, wzr\n\tfmov s1, wzr\n\tfmov s2, wzr\n\tfmov s3, wzr\n\tfmov s4, wzr\n\tfmov s5, wzr\n\t"
+      "fmov s6, wzr\n\tfmov s7, wzr\n\tfmov s16, wzr\n\tfmov s17, wzr\n\tfmov s18, wzr\n\tfmov s19, wzr\n\t"
+      "fmov s20, wzr\n\tfmov s21, wzr\n\tfmov s22, wzr\n\tfmov s23, wzr\n\tfmov s30, wzr\n\tfmov s31, wzr\n\t"
+      "1:\n\t"
+      "fmadd s0, s30, s31, s0\n\tfmadd s1, s30, s31, s1\n\tfmadd s2, s30, s31, s2\n\tfmadd s3, s30, s31, s3\n\t"
+      "fmadd s4, s30, s31, s4\n\tfmadd s5, s30, s31, s5\n\tfmadd s6, s30, s31, s6\n\tfmadd s7, s30, s31, s7\n\t"
+      "fmadd s16, s30, s31, s16\n\tfmadd s17, s30, s31, s17\n\tfmadd s18, s30, s31, s18\n\tfmadd s19, s30, s31, s19\n\t"
+      "fmadd s20, s30, s31, s20\n\tfmadd s21, s30, s31, s21\n\tfmadd s22, s30, s31, s22\n\tfmadd s23, s30, s31, s23\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [n] "+r"(n)
+      :
+      : "cc", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
+        "v30", "v31");
+}
+[[maybe_unused]] constexpr double fmadd_scalar_ops = 16 * 2;
+
+[[maybe_unused]] void madd_scalar(std::int64_t n) {
+  std::uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+  const std::uint64_t x = 3, y = 5;
+  __asm__ volatile(
+      "1:\n\t"
+      "madd %w[a0], %w[x], %w[y], %w[a0]\n\tmadd %w[a1], %w[x], %w[y], %w[a1]\n\t"
+      "madd %w[a2], %w[x], %w[y], %w[a2]\n\tmadd %w[a3], %w[x], %w[y], %w[a3]\n\t"
+      "madd %w[a4], %w[x], %w[y], %w[a4]\n\tmadd %w[a5], %w[x], %w[y], %w[a5]\n\t"
+      "madd %w[a6], %w[x], %w[y], %w[a6]\n\tmadd %w[a7], %w[x], %w[y], %w[a7]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "b.ne 1b\n\t"
+      : [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5),
+        [a6] "+r"(a6), [a7] "+r"(a7)
+      : [x] "r"(x), [y] "r"(y)
+      : "cc");
+  keep(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
+}
+[[maybe_unused]] constexpr double madd_scalar_ops = 8 * 2;
 
 #if defined(__ARM_NEON)
 // 16 q-register accumulators x fmla (latency 4, 2 per cycle on big cores: 8 needed).
@@ -597,6 +681,15 @@ machine_peaks measure() {
 #elif defined(__aarch64__) && defined(__ARM_NEON)
   p.fp32_gflops = add("fp32 FMA fmla v.4s", "GFLOP/s", fma_neon, fma_neon_ops);
   p.int8_gops = add("int8 smull+smlal2+sadalp", "GOP/s", smull_neon, smull_neon_ops);
+#elif defined(__x86_64__)
+  // scalar backend: SSE2, the x86-64 baseline the compiler vectorises reference loops with.
+  p.fp32_gflops = add("fp32 mulps+addps xmm (SSE2, no FMA)", "GFLOP/s", mul_add_xmm, mul_add_xmm_ops);
+  p.int8_gops = add("int8 via int16 pmaddwd+paddd xmm (SSE2)", "GOP/s", madd16_xmm, madd16_xmm_ops);
+  p.int16_madd_gops = p.int8_gops;
+#elif defined(__aarch64__)
+  // scalar backend (+nosimd): scalar fmadd / madd.
+  p.fp32_gflops = add("fp32 fmadd s (scalar)", "GFLOP/s", fmadd_scalar, fmadd_scalar_ops);
+  p.int8_gops = add("int32 madd w (scalar)", "GOP/s", madd_scalar, madd_scalar_ops);
 #else
   p.fp32_gflops = add("fp32 mul+add (compiler, scalar flags)", "GFLOP/s", fma_generic, fma_generic_ops);
   p.int8_gops = add("int32 mul+add (compiler, scalar flags)", "GOP/s", int_generic, int_generic_ops);

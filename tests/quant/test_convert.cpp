@@ -404,8 +404,37 @@ TEST_CASE("convert: bad arguments are lightq::error naming the function and the 
                        doctest::Contains("convert_bf16_to_f32: out must not overlap in"), lightq::error);
   CHECK_THROWS_AS(convert_f16_to_f32(make_view(static_cast<half*>(nullptr), extents_t<1>{3}), make_view(f.data(), extents_t<1>{3})),
                   lightq::error);
+  CHECK_THROWS_WITH_AS(convert_f32_to_f16(make_view(f.data(), extents_t<2>{-2, 4}), make_view(h.data(), extents_t<2>{-2, 4})),
+                       doctest::Contains("must be >= 0"), lightq::error);
   // Broadcast input (stride 0) is fine: one value written everywhere.
   f[0] = 1.5f;
   convert_f32_to_f16(make_view(f.data(), extents_t<2>{4, 8}, extents_t<2>{0, 0}), make_view(h.data(), extents_t<2>{4, 8}));
   for (std::size_t i = 0; i < 32; ++i) CHECK(h[i].bits() == 0x3E00);
+}
+
+TEST_CASE("convert: every backend equals the scalar twin on all 2^32 floats (run with --no-skip)" * doctest::skip()) {
+  constexpr std::size_t chunk = std::size_t{1} << 20;
+  std::vector<float> in(chunk);
+  std::vector<half> h_twin(chunk), h_got(chunk);
+  std::vector<bfloat16> b_twin(chunk), b_got(chunk);
+  std::size_t mismatches = 0;
+  for (std::uint64_t start = 0; start < (std::uint64_t{1} << 32); start += chunk) {
+    for (std::size_t i = 0; i < chunk; ++i) in[i] = float_of(static_cast<std::uint32_t>(start + i));
+    run<arch::scalar>(in.data(), h_twin.data(), static_cast<index_t>(chunk));
+    run<arch::scalar>(in.data(), b_twin.data(), static_cast<index_t>(chunk));
+    for_each_compiled_arch([&](auto a) {
+      using Arch = decltype(a);
+      if (std::is_same_v<Arch, arch::scalar> || !cpu_supports<Arch>()) return;
+      run<Arch>(in.data(), h_got.data(), static_cast<index_t>(chunk));
+      run<Arch>(in.data(), b_got.data(), static_cast<index_t>(chunk));
+      const std::ptrdiff_t dh = first_difference(h_got.data(), h_twin.data(), chunk);
+      const std::ptrdiff_t db = first_difference(b_got.data(), b_twin.data(), chunk);
+      if ((dh >= 0 || db >= 0) && ++mismatches <= 10) {
+        INFO("backend ", std::string(Arch::name), " chunk at ", hex(static_cast<std::uint32_t>(start)), " f16 diff ", dh,
+             " bf16 diff ", db);
+        CHECK(false);
+      }
+    });
+  }
+  CHECK(mismatches == 0);
 }

@@ -114,10 +114,39 @@ LIGHTQ_ALWAYS_INLINE std::uint16_t float_to_bfloat16_bits(float f) noexcept {
   return static_cast<std::uint16_t>((x + 0x7FFFu + ((x >> 16) & 1u)) >> 16);
 }
 
+namespace detail {
+
+/// Classification and IEEE comparisons of half / bfloat16 (`ExponentMask`: the all-ones
+/// exponent field). Hidden friends: found by argument-dependent lookup on half / bfloat16 only,
+/// so `isnan(h)` works while an unqualified `isnan(float)` or `abs(int)` elsewhere in namespace
+/// lightq still finds the standard functions.
+template <class T, std::uint16_t ExponentMask>
+struct narrow_float_ops {
+  // Classification, on the bits (no float round trip).
+  friend constexpr bool isnan(T x) noexcept { return (x.bits() & 0x7FFFu) > ExponentMask; }
+  friend constexpr bool isinf(T x) noexcept { return (x.bits() & 0x7FFFu) == ExponentMask; }
+  friend constexpr bool isfinite(T x) noexcept { return (x.bits() & ExponentMask) != ExponentMask; }
+  friend constexpr bool signbit(T x) noexcept { return (x.bits() & 0x8000u) != 0; }
+  /// |x|: clears the sign bit (also of NaN).
+  friend constexpr T abs(T x) noexcept { return T::from_bits(static_cast<std::uint16_t>(x.bits() & 0x7FFFu)); }
+  /// True when the bit patterns are equal (unlike ==: NaN equals itself, -0 differs from +0).
+  friend constexpr bool bitwise_equal(T a, T b) noexcept { return a.bits() == b.bits(); }
+
+  // IEEE comparisons through the exact float values: NaN is unordered, -0 == +0.
+  friend bool operator==(T a, T b) noexcept { return static_cast<float>(a) == static_cast<float>(b); }
+  friend bool operator!=(T a, T b) noexcept { return static_cast<float>(a) != static_cast<float>(b); }
+  friend bool operator<(T a, T b) noexcept { return static_cast<float>(a) < static_cast<float>(b); }
+  friend bool operator<=(T a, T b) noexcept { return static_cast<float>(a) <= static_cast<float>(b); }
+  friend bool operator>(T a, T b) noexcept { return static_cast<float>(a) > static_cast<float>(b); }
+  friend bool operator>=(T a, T b) noexcept { return static_cast<float>(a) >= static_cast<float>(b); }
+};
+
+}  // namespace detail
+
 /// IEEE 754 binary16: 1 sign bit, 5 exponent bits (bias 15), 10 mantissa bits.
 /// Trivially copyable, 2 bytes, layout-compatible with std::uint16_t. A storage type: arithmetic
 /// goes through float (`float(h)`), which holds every half exactly.
-class half {
+class half : public detail::narrow_float_ops<half, 0x7C00> {
  public:
   /// Uninitialised, like float.
   half() noexcept = default;
@@ -139,14 +168,15 @@ class half {
   constexpr half operator-() const noexcept { return from_bits(static_cast<std::uint16_t>(bits_ ^ 0x8000u)); }
   constexpr half operator+() const noexcept { return *this; }
 
-  /// The bit pattern. Public only so that the type stays an aggregate-like plain struct that raw
-  /// memory functions (memset/memcpy of arrays, -Wclass-memaccess) accept; use bits()/from_bits().
+  /// The bit pattern. Public only so that raw memory functions on arrays of half (memset,
+  /// memcpy: gcc's -Wclass-memaccess objects to private members) stay warning-free; use
+  /// bits() / from_bits().
   std::uint16_t bits_;
 };
 
 /// bfloat16: 1 sign bit, 8 exponent bits (bias 127), 7 mantissa bits: the top half of a float.
 /// Trivially copyable, 2 bytes, layout-compatible with std::uint16_t; a storage type like half.
-class bfloat16 {
+class bfloat16 : public detail::narrow_float_ops<bfloat16, 0x7F80> {
  public:
   bfloat16() noexcept = default;
   /// Rounds to nearest even (see the file comment).
@@ -164,8 +194,9 @@ class bfloat16 {
   constexpr bfloat16 operator-() const noexcept { return from_bits(static_cast<std::uint16_t>(bits_ ^ 0x8000u)); }
   constexpr bfloat16 operator+() const noexcept { return *this; }
 
-  /// The bit pattern. Public only so that the type stays an aggregate-like plain struct that raw
-  /// memory functions (memset/memcpy of arrays, -Wclass-memaccess) accept; use bits()/from_bits().
+  /// The bit pattern. Public only so that raw memory functions on arrays of half (memset,
+  /// memcpy: gcc's -Wclass-memaccess objects to private members) stay warning-free; use
+  /// bits() / from_bits().
   std::uint16_t bits_;
 };
 
@@ -175,55 +206,6 @@ static_assert(std::is_trivially_copyable_v<half> && std::is_trivial_v<half>, "ha
 static_assert(std::is_trivially_copyable_v<bfloat16> && std::is_trivial_v<bfloat16>, "bfloat16 is trivial");
 static_assert(std::is_standard_layout_v<half> && std::is_standard_layout_v<bfloat16>, "standard layout");
 
-namespace detail {
-template <class T>
-inline constexpr bool is_half_type_v = std::is_same_v<T, half> || std::is_same_v<T, bfloat16>;
-// Exponent-field mask of each type (all ones = Inf / NaN).
-template <class T>
-inline constexpr std::uint16_t exponent_mask_v = std::is_same_v<T, half> ? 0x7C00 : 0x7F80;
-}  // namespace detail
-
-// Classification, on the bits (no float round trip).
-template <class T, std::enable_if_t<detail::is_half_type_v<T>, int> = 0>
-constexpr bool isnan(T x) noexcept {
-  return (x.bits() & 0x7FFFu) > detail::exponent_mask_v<T>;
-}
-template <class T, std::enable_if_t<detail::is_half_type_v<T>, int> = 0>
-constexpr bool isinf(T x) noexcept {
-  return (x.bits() & 0x7FFFu) == detail::exponent_mask_v<T>;
-}
-template <class T, std::enable_if_t<detail::is_half_type_v<T>, int> = 0>
-constexpr bool isfinite(T x) noexcept {
-  return (x.bits() & detail::exponent_mask_v<T>) != detail::exponent_mask_v<T>;
-}
-template <class T, std::enable_if_t<detail::is_half_type_v<T>, int> = 0>
-constexpr bool signbit(T x) noexcept {
-  return (x.bits() & 0x8000u) != 0;
-}
-/// |x|: clears the sign bit (also of NaN).
-template <class T, std::enable_if_t<detail::is_half_type_v<T>, int> = 0>
-constexpr T abs(T x) noexcept {
-  return T::from_bits(static_cast<std::uint16_t>(x.bits() & 0x7FFFu));
-}
-/// True when the bit patterns are equal (unlike ==: NaN equals itself, -0 differs from +0).
-template <class T, std::enable_if_t<detail::is_half_type_v<T>, int> = 0>
-constexpr bool bitwise_equal(T a, T b) noexcept {
-  return a.bits() == b.bits();
-}
-
-// IEEE comparisons (through the exact float values: NaN is unordered, -0 == +0).
-#define LIGHTQ_HALF_COMPARISON(op)                                               \
-  template <class T, std::enable_if_t<detail::is_half_type_v<T>, int> = 0>      \
-  inline bool operator op(T a, T b) noexcept {                                  \
-    return static_cast<float>(a) op static_cast<float>(b);                      \
-  }
-LIGHTQ_HALF_COMPARISON(==)
-LIGHTQ_HALF_COMPARISON(!=)
-LIGHTQ_HALF_COMPARISON(<)
-LIGHTQ_HALF_COMPARISON(<=)
-LIGHTQ_HALF_COMPARISON(>)
-LIGHTQ_HALF_COMPARISON(>=)
-#undef LIGHTQ_HALF_COMPARISON
 
 }  // namespace lightq
 

@@ -8,9 +8,10 @@
 //   lightq::convert_bf16_to_f32(weights.view(), out.view());  // views of equal extents
 //
 // Arguments are validated once here: counts >= 0, non-null pointers, equal extents, no overlap
-// between input and output. Views may be strided (any rank; padded rows run the SIMD kernel row
-// by row, a non-unit innermost stride runs the scalar twin). Nothing outside the output is
-// written, and nothing outside the input is read.
+// between input and output (for views: of the address ranges they span, which rejects
+// interleaved but disjoint views too), no zero stride in the output. Views may be strided (any
+// rank; padded rows run the SIMD kernel row by row, a non-unit innermost stride runs the scalar
+// twin). Nothing outside the output is written, and nothing outside the input is read.
 #pragma once
 
 #include <cstddef>
@@ -49,6 +50,8 @@ void convert_view(const tensor_view<const From, Rank>& in, const tensor_view<To,
   static_assert(arch_compiled_v<Arch>, "lightq: this backend is not enabled by the compiler flags of this translation unit");
   if (in.extents() != out.extents())
     fail(where, "in extents ", in.extents_string(), " must equal out extents ", out.extents_string());
+  for (std::size_t d = 0; d < Rank; ++d)
+    check(in.extent(d) >= 0, where, "extents ", in.extents_string(), " must be >= 0");
   if (out.empty()) return;
   check(in.data() != nullptr, where, "in has a null data pointer");
   check(out.data() != nullptr, where, "out has a null data pointer");

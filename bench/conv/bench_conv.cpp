@@ -1,0 +1,210 @@
+// lightq conv2d benchmarks: the MobileNetV2 layers (224x224 input: every distinct 1x1 and
+// depthwise 3x3 s1/s2 layer), the ResNet-18 3x3 layers, and the whole MobileNetV2 conv stack as one
+// timed sequence; qs8 x qc8w (int8 out), fp16 weights x fp32, fp32. Batch 1, NHWC.
+//   BM_conv/<layer>/<qs8|f16w_f32|f32>/<backend>     BM_conv/mobilenet_v2_stack/<dtype>/<backend>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_common.hpp"
+#include "lightq/conv/conv2d.hpp"
+
+namespace {
+
+using namespace lightq::bench;
+using lightq::index_t;
+using backend = lightq::default_arch;
+
+struct layer {
+  std::string name;
+  index_t h, w, c_in, c_out, k, stride, groups;
+  lightq::conv2d_params params() const { return lightq::conv2d_params::same(stride, groups); }
+  index_t oh() const { return (h + stride - 1) / stride; }
+  index_t ow() const { return (w + stride - 1) / stride; }
+  double macs() const { return double(oh()) * double(ow()) * double(c_out) * double(k * k * (c_in / groups)); }
+  double weight_count() const { return double(c_out) * double(k * k * (c_in / groups)); }
+};
+
+layer pointwise(index_t hw, index_t ci, index_t co) {
+  return {"mbv2_pw_" + std::to_string(hw) + "x" + std::to_string(ci) + "x" + std::to_string(co), hw, hw, ci, co, 1, 1, 1};
+}
+layer depthwise(index_t hw, index_t c, index_t s) {
+  return {"mbv2_dw3x3_" + std::to_string(hw) + "x" + std::to_string(c) + "_s" + std::to_string(s), hw, hw, c, c, 3, s, c};
+}
+layer resnet(index_t hw, index_t ci, index_t co, index_t s) {
+  return {"r18_3x3_" + std::to_string(hw) + "x" + std::to_string(ci) + "x" + std::to_string(co) + "_s" + std::to_string(s),
+          hw, hw, ci, co, 3, s, 1};
+}
+
+/// MobileNetV2 (width 1.0, 224x224): every conv layer in order (stem, 17 inverted residual
+/// blocks, last 1x1), repeats included.
+std::vector<layer> mobilenet_v2_stack() {
+  std::vector<layer> s;
+  s.push_back({"mbv2_stem_3x3_224x3x32_s2", 224, 224, 3, 32, 3, 2, 1});
+  index_t hw = 112, c = 32;
+  struct cfg { index_t t, c, n, s; };
+  for (cfg b : {cfg{1, 16, 1, 1}, cfg{6, 24, 2, 2}, cfg{6, 32, 3, 2}, cfg{6, 64, 4, 2}, cfg{6, 96, 3, 1},
+                cfg{6, 160, 3, 2}, cfg{6, 320, 1, 1}}) {
+    for (index_t i = 0; i < b.n; ++i) {
+      const index_t stride = i == 0 ? b.s : 1;
+      const index_t hidden = c * b.t;
+      if (b.t != 1) s.push_back(pointwise(hw, c, hidden));
+      s.push_back(depthwise(hw, hidden, stride));
+      hw = (hw + stride - 1) / stride;
+      s.push_back(pointwise(hw, hidden, b.c));
+      c = b.c;
+    }
+  }
+  s.push_back(pointwise(hw, c, 1280));
+  return s;
+}
+
+std::vector<layer> distinct_layers() {
+  std::vector<layer> out;
+  for (const layer& l : mobilenet_v2_stack()) {
+    bool seen = false;
+    for (const layer& o : out) seen = seen || o.name == l.name;
+    if (!seen && l.name.rfind("mbv2_stem", 0) != 0) out.push_back(l);
+  }
+  for (const layer& l : {resnet(56, 64, 64, 1), resnet(56, 64, 128, 2), resnet(28, 128, 128, 1), resnet(28, 128, 256, 2),
+                         resnet(14, 256, 256, 1), resnet(14, 256, 512, 2), resnet(7, 512, 512, 1)})
+    out.push_back(l);
+  return out;
+}
+
+enum class dtype { qs8, f16w_f32, f32 };
+const char* dtype_name(dtype d) { return d == dtype::qs8 ? "qs8" : d == dtype::f16w_f32 ? "f16w_f32" : "f32"; }
+
+/// One layer ready to run: packed weights and its input / output buffers.
+struct prepared {
+  layer l;
+  dtype d;
+  std::unique_ptr<lightq::conv2d_qc8w_weights<backend>> wq;
+  std::unique_ptr<lightq::conv2d_f32_weights<backend>> wf;
+  std::unique_ptr<lightq::conv2d_f16_weights<backend>> wh;
+  lightq::aligned_buffer<std::int8_t> xq, yq;
+  lightq::aligned_buffer<float> xf, yf;
+  std::size_t packed_bytes = 0;
+
+  prepared(const layer& l_, dtype d_, std::uint64_t seed) : l(l_), d(d_) {
+    const index_t cg = l.c_in / l.groups;
+    const std::size_t wn = static_cast<std::size_t>(l.c_out * l.k * l.k * cg);
+    const std::size_t xn = static_cast<std::size_t>(l.h * l.w * l.c_in);
+    const std::size_t yn = static_cast<std::size_t>(l.oh() * l.ow() * l.c_out);
+    const lightq::extents_t<4> we{l.c_out, l.k, l.k, cg};
+    if (d == dtype::qs8) {
+      lightq::aligned_buffer<std::int8_t> w(wn);
+      fill_random(w.data(), wn, -127, 127, seed);
+      std::vector<float> scales(static_cast<std::size_t>(l.c_out), 0.002f);
+      std::vector<std::int32_t> bias(static_cast<std::size_t>(l.c_out), 100);
+      wq = std::make_unique<lightq::conv2d_qc8w_weights<backend>>(lightq::tensor_view<const std::int8_t, 4>(w.data(), we),
+                                                                  scales, bias, l.params());
+      packed_bytes = wq->packed_bytes();
+      xq = lightq::aligned_buffer<std::int8_t>(xn);
+      fill_random(xq.data(), xn, -128, 127, seed + 1);
+      yq = lightq::aligned_buffer<std::int8_t>(yn);
+    } else {
+      lightq::aligned_buffer<float> w(wn);
+      fill_random(w.data(), wn, -1, 1, seed);
+      std::vector<float> bias(static_cast<std::size_t>(l.c_out), 0.25f);
+      if (d == dtype::f32) {
+        wf = std::make_unique<lightq::conv2d_f32_weights<backend>>(lightq::tensor_view<const float, 4>(w.data(), we), bias,
+                                                                   l.params());
+        packed_bytes = wf->packed_bytes();
+      } else {
+        std::vector<lightq::half> h(wn);
+        for (std::size_t i = 0; i < wn; ++i) h[i] = lightq::half(w[i]);
+        wh = std::make_unique<lightq::conv2d_f16_weights<backend>>(lightq::tensor_view<const lightq::half, 4>(h.data(), we),
+                                                                   bias, l.params());
+        packed_bytes = wh->packed_bytes();
+      }
+      xf = lightq::aligned_buffer<float>(xn);
+      fill_random(xf.data(), xn, -1, 1, seed + 1);
+      yf = lightq::aligned_buffer<float>(yn);
+    }
+  }
+
+  void run(lightq::context& ctx) {
+    const lightq::extents_t<4> xe{1, l.h, l.w, l.c_in}, ye{1, l.oh(), l.ow(), l.c_out};
+    if (d == dtype::qs8) {
+      lightq::conv2d(lightq::tensor_view<const std::int8_t, 4>(xq.data(), xe), {0.05f, 3}, *wq,
+                     lightq::tensor_view<std::int8_t, 4>(yq.data(), ye), {0.1f, -5}, lightq::conv2d_activation::relu6(), &ctx);
+    } else if (d == dtype::f32) {
+      lightq::conv2d(lightq::tensor_view<const float, 4>(xf.data(), xe), *wf, lightq::tensor_view<float, 4>(yf.data(), ye),
+                     lightq::conv2d_activation::relu6(), &ctx);
+    } else {
+      lightq::conv2d(lightq::tensor_view<const float, 4>(xf.data(), xe), *wh, lightq::tensor_view<float, 4>(yf.data(), ye),
+                     lightq::conv2d_activation::relu6(), &ctx);
+    }
+  }
+  double act_bytes() const { return d == dtype::qs8 ? 1.0 : 4.0; }
+  double io_bytes() const {
+    return act_bytes() * double(l.h * l.w * l.c_in + l.oh() * l.ow() * l.c_out) + double(packed_bytes);
+  }
+  double model_bytes() const { return l.weight_count() * (d == dtype::qs8 ? 1.0 : d == dtype::f16w_f32 ? 2.0 : 4.0); }
+};
+
+index_t bench_threads() {
+  const char* env = std::getenv("LIGHTQ_BENCH_THREADS");
+  return env ? std::max<index_t>(1, std::atol(env)) : 1;
+}
+
+peak_kind peak_of(dtype d) { return d == dtype::qs8 ? peak_kind::int8 : peak_kind::fp32; }
+
+void register_layer(const layer& l, dtype d) {
+  const std::string name = "BM_conv/" + l.name + "/" + dtype_name(d) + "/" + backend_name();
+  benchmark::RegisterBenchmark(name.c_str(), [l, d, name](benchmark::State& state) {
+    auto& p = cached_fixture<prepared>(name, [&] { return prepared(l, d, 7); });
+    lightq::context ctx(bench_threads());
+    for (auto _ : state) {
+      p.run(ctx);
+      benchmark::ClobberMemory();
+    }
+    report(state, 2 * l.macs(), p.io_bytes(), peak_of(d));
+    set_model_bytes(state, p.model_bytes());
+    state.counters["threads"] = double(bench_threads());
+  })->Unit(benchmark::kMicrosecond);
+}
+
+struct stack_fixture {
+  std::vector<std::unique_ptr<prepared>> layers;
+};
+
+void register_stack(dtype d) {
+  const std::string name = std::string("BM_conv/mobilenet_v2_stack/") + dtype_name(d) + "/" + backend_name();
+  benchmark::RegisterBenchmark(name.c_str(), [d, name](benchmark::State& state) {
+    auto& f = cached_fixture<stack_fixture>(name, [&] {
+      stack_fixture s;
+      std::uint64_t seed = 11;
+      for (const layer& l : mobilenet_v2_stack()) s.layers.push_back(std::make_unique<prepared>(l, d, seed++));
+      return s;
+    });
+    lightq::context ctx(bench_threads());
+    for (auto _ : state) {
+      for (auto& p : f.layers) p->run(ctx);
+      benchmark::ClobberMemory();
+    }
+    double ops = 0, bytes = 0, model = 0;
+    for (auto& p : f.layers) {
+      ops += 2 * p->l.macs();
+      bytes += p->io_bytes();
+      model += p->model_bytes();
+    }
+    report(state, ops, bytes, peak_of(d));
+    set_model_bytes(state, model);
+    state.counters["layers"] = double(f.layers.size());
+    state.counters["threads"] = double(bench_threads());
+  })->Unit(benchmark::kMillisecond);
+}
+
+const bool registered = [] {
+  for (dtype d : {dtype::qs8, dtype::f16w_f32, dtype::f32}) register_stack(d);
+  for (const layer& l : distinct_layers())
+    for (dtype d : {dtype::qs8, dtype::f16w_f32, dtype::f32}) register_layer(l, d);
+  return true;
+}();
+
+}  // namespace

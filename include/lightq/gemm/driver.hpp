@@ -31,21 +31,8 @@ struct gemm_job {
   const typename Kernel::a_type* a = nullptr;
   const typename Kernel::w_type* w = nullptr;
   gemm_output_tile out;
-  std::size_t out_element_size = 4;
+  std::size_t out_element_size = 4;  ///< unused (the output kind implies it); kept for callers
 };
-
-/// The output stage of the tile at (i0, j0).
-inline gemm_output_tile gemm_tile_output(const gemm_output_tile& base, std::size_t element_size, index_t i0, index_t j0) noexcept {
-  gemm_output_tile o = base;
-  o.data = static_cast<unsigned char*>(base.data) + static_cast<std::size_t>(i0 * base.row_stride + j0) * element_size;
-  if (o.column_sums) o.column_sums += j0;
-  if (o.row_zero_points) o.row_zero_points += i0;
-  if (o.bias_i32) o.bias_i32 += j0;
-  if (o.column_multipliers) o.column_multipliers += j0;
-  if (o.row_scales) o.row_scales += i0;
-  if (o.bias_f32) o.bias_f32 += j0;
-  return o;
-}
 
 /// Runs a packed GEMM job. Work items are (row block, column block) pairs; each output element
 /// is computed by the same sequence of instructions whatever the number of tasks, so results do
@@ -103,11 +90,9 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
             args.accumulate = !first;
             args.partial = partial ? partial + (i0 - mb0) * nc + (j0 - nb0) : nullptr;
             args.partial_stride = nc;
-            gemm_output_tile tile_out;
-            if (last) {
-              tile_out = gemm_tile_output(job.out, job.out_element_size, i0, j0);
-              args.out = &tile_out;
-            }
+            args.out = last ? &job.out : nullptr;
+            args.row0 = i0;
+            args.col0 = j0;
             Kernel::run(args);
           }
         }

@@ -186,7 +186,6 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
   job.out.bias_i32 = bias_i32;
   job.out.bias_f32 = bias_f32;
   job.out.row_scales = row_scales;
-  job.out_element_size = sizeof(Y);
   if constexpr (is_q8_v<Y>) {
     for (index_t j = 0; j < n; ++j) column_multipliers[j] = x_quant.scale * w.scales()[j] / y_quant.scale;
     job.out.column_multipliers = column_multipliers;
@@ -225,7 +224,6 @@ void linear_float(const matrix_view<const float>& x, const packed_weights<W, Arc
   job.out.bias_f32 = bias;
   job.out.min = clamp.min;
   job.out.max = clamp.max;
-  job.out_element_size = sizeof(float);
   run_gemm_job(job, ctx);
   out_buffer.finish();
 }

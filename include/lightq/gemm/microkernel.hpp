@@ -32,7 +32,8 @@ struct blocked_panel_layout {
 /// What the output stage writes.
 enum class gemm_output_kind : std::uint8_t { int8, uint8, int32, float32 };
 
-/// Output stage of one tile; every pointer is already offset to the tile's first row / column.
+/// Output stage of a GEMM job: element (i, j) of the job's output and the per-row / per-column
+/// arrays at index i / j (kernels pass their tile's row0 / col0 through store_gemm_tile).
 /// Integer kernels (Acc = int32): v = acc - row_zero_points[i] * column_sums[j] (+ bias_i32[j]),
 /// all modulo 2^32; then
 ///   int32   -> v
@@ -72,7 +73,10 @@ struct gemm_tile_args {
   bool accumulate = false;     ///< start from `partial` (an earlier K slice) instead of zero
   Acc* partial = nullptr;      ///< raw accumulators when `out` is null or `accumulate` is set
   index_t partial_stride = 0;  ///< row stride of `partial`, >= NR
-  const gemm_output_tile* out = nullptr;  ///< null: store raw accumulators into `partial`
+  const gemm_output_tile* out = nullptr;  ///< output stage of the whole job; null: store raw
+                                          ///< accumulators into `partial`
+  index_t row0 = 0;            ///< the tile's first row in the job's output (and per-row arrays)
+  index_t col0 = 0;            ///< the tile's first column in the job's output (and per-column arrays)
 };
 
 /// The micro-kernel of backend `Arch` for activations `A` and weights `W` (gemm_dtype tokens).

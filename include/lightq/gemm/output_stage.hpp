@@ -70,11 +70,24 @@ LIGHTQ_ALWAYS_INLINE void gemm_finish_scalar(Acc acc, index_t i, index_t j, cons
   }
 }
 
-/// Finishes a rows x cols tile of raw accumulators `acc` (row stride `acc_stride`): the one
+/// Finishes the rows x cols tile at (row0, col0) of a job from raw accumulators `acc` (row
+/// stride `acc_stride`): the one
 /// output stage of every GEMM kernel. Vector code for whole registers, the scalar twin for the
 /// column tail; both give identical bits.
 template <class Arch, class Acc>
-void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t cols, const gemm_output_tile& o) noexcept {
+void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t cols, const gemm_output_tile& job_out,
+                      index_t row0, index_t col0) noexcept {
+  // The stage of this tile: pointers advanced to (row0, col0).
+  gemm_output_tile o = job_out;
+  const std::size_t element_size =
+      o.kind == gemm_output_kind::int8 || o.kind == gemm_output_kind::uint8 ? 1 : 4;
+  o.data = static_cast<unsigned char*>(o.data) + static_cast<std::size_t>(row0 * o.row_stride + col0) * element_size;
+  if (o.column_sums) o.column_sums += col0;
+  if (o.row_zero_points) o.row_zero_points += row0;
+  if (o.bias_i32) o.bias_i32 += col0;
+  if (o.column_multipliers) o.column_multipliers += col0;
+  if (o.row_scales) o.row_scales += row0;
+  if (o.bias_f32) o.bias_f32 += col0;
   index_t vector_cols = 0;
 #if LIGHTQ_QUANT_XSIMD  // xsimd declares no batch API on a target without SIMD (AArch64 +nosimd)
   using xarch = xsimd_arch_t<Arch>;
@@ -123,7 +136,7 @@ void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t 
 template <class Arch, index_t NR, class Acc>
 LIGHTQ_ALWAYS_INLINE void store_gemm_tile(const Acc* tile, const gemm_tile_args<Acc>& args) noexcept {
   if (args.out) {
-    finish_gemm_tile<Arch, Acc>(tile, NR, args.rows, args.cols, *args.out);
+    finish_gemm_tile<Arch, Acc>(tile, NR, args.rows, args.cols, *args.out, args.row0, args.col0);
   } else {
     for (index_t i = 0; i < args.rows; ++i)
       for (index_t j = 0; j < NR; ++j) args.partial[i * args.partial_stride + j] = tile[i * NR + j];

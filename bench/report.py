@@ -35,6 +35,7 @@ class Result:
     def __init__(self, name, seconds, counters, source, arch, cv=None, error=None, compiler=""):
         self.name = name
         self.compiler = compiler  # "g++", "clang++", ...
+        self.dram_gbs = self.copy_gbs = None  # the executable's measured peaks
         self.tag = ""  # set to the compiler when a run holds several compilers
         self.seconds = seconds
         self.counters = counters
@@ -59,6 +60,16 @@ class Result:
     def column(self):
         return f"{self.impl}{'@' + self.tag if self.tag else ''} {self.dtypes}"
 
+    def bandwidth_kind(self):
+        """True when %peak was taken of a bandwidth (GB/s over the DRAM read or copy peak)."""
+        c = self.counters
+        if "%peak" not in c or "GB/s" not in c:
+            return False
+        for peak in (self.dram_gbs, self.copy_gbs):
+            if peak and abs(100.0 * c["GB/s"] / peak - c["%peak"]) <= 0.01 * max(1.0, c["%peak"]):
+                return True
+        return False
+
     @property
     def is_lightq(self):
         return self.impl in LIGHTQ_BACKENDS
@@ -72,6 +83,11 @@ def impl_of(column):
 def tag_of(column):
     head = column.split(" ", 1)[0]
     return head.split("@", 1)[1] if "@" in head else ""
+
+
+def tag_order(tag):
+    """g++ (the usual first compiler) before the others."""
+    return (0 if tag in ("", "g++") else 1, tag)
 
 
 def dtypes_of(column):
@@ -147,7 +163,13 @@ def load(paths):
             cv = None
             if g["cv"] is not None:
                 cv = g["cv"].get(key)
-            results.append(Result(name, secs, counters, ctx["_source"], arch, cv=cv, compiler=compiler))
+            r = Result(name, secs, counters, ctx["_source"], arch, cv=cv, compiler=compiler)
+            try:
+                r.dram_gbs = float(ctx.get("lightq_peak_dram_read_gbs", 0)) or None
+                r.copy_gbs = float(ctx.get("lightq_peak_copy_gbs", 0)) or None
+            except ValueError:
+                pass
+            results.append(r)
     # Several compilers in one run (run.sh --compilers): lightq's columns carry the compiler.
     if len({r.compiler for r in results if r.grammar and r.is_lightq}) > 1:
         for r in results:
@@ -195,7 +217,7 @@ def fmt_time(s):
     if s is None:
         return "–"
     for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if s >= scale or unit == "ns":
+        if s >= scale * 0.9995 or unit == "ns":  # 999.6 µs prints as 1.00 ms
             return f"{sig(s / scale)} {unit}"
     return f"{s:g} s"
 
@@ -238,7 +260,7 @@ def column_sort_key(column):
         group = (1, PEERS.index(impl))
     else:
         group = (2, 0)
-    return (group, impl, tag_of(column), cls_order[dtype_class(dtypes)], dtypes)
+    return (group, impl, tag_order(tag_of(column)), cls_order[dtype_class(dtypes)], dtypes)
 
 
 # ------------------------------------------------------------------------------------------
@@ -339,15 +361,8 @@ def op_section(op, results, plots_dir, plot_notes):
     cell = {(r.shape, r.column): r for r in results}
     out = []
 
-    def table(title, fmt):
-        rows = []
-        for s in shapes:
-            rows.append([s or "–"] + [fmt(cell.get((s, c))) for c in cols])
-        out.append(f"**{title}**\n")
-        out.append(md_table(["shape"] + [f"`{c}`" for c in cols], rows))
-        out.append("")
-
-    def time_cell(r):
+    def cell_text(r):
+        """'1.05 ms · 144 GOP/s (68%)': time, then the rate %peak refers to."""
         if r is None:
             return ""
         if r.error:
@@ -355,38 +370,50 @@ def op_section(op, results, plots_dir, plot_notes):
         t = fmt_time(r.seconds)
         if r.cv is not None and r.cv > 0.05:
             t += f" ±{r.cv * 100:.0f}%"
+        c = r.counters
+        peak = c.get("%peak")
+        rate = None
+        if "GB/s" in c and (r.bandwidth_kind() or "GOP/s" not in c):
+            rate = f"{fmt_num(c['GB/s'])} GB/s"
+        elif "GOP/s" in c:
+            rate = f"{fmt_num(c['GOP/s'])} GOP/s"
+        if rate:
+            t += f" · {rate}" + (f" ({peak:.0f}%)" if peak is not None else "")
         return t
 
-    table("time per call (median)", time_cell)
-
-    def rate_cell(key, with_peak):
-        def f(r):
-            if r is None or r.error or key not in r.counters:
-                return ""
-            s = fmt_num(r.counters[key])
-            if with_peak and "%peak" in r.counters:
-                s += f" ({r.counters['%peak']:.0f}%)"
-            return s
-        return f
-
-    has_gops = any("GOP/s" in r.counters for r in results)
-    has_gbs = any("GB/s" in r.counters for r in results)
-    if has_gops:
-        table("GOP/s (% of the measured peak)", rate_cell("GOP/s", True))
-    if has_gbs:
-        table("GB/s moved" + ("" if has_gops else " (% of the measured peak)"), rate_cell("GB/s", not has_gops))
+    # One table per lightq backend (and compiler), one for the peers and other impls: narrow
+    # enough to read; every cell holds time, rate and % of peak.
+    groups = []
+    for c in cols:
+        key = c.split(" ", 1)[0] if impl_of(c) in LIGHTQ_BACKENDS else "peers and others"
+        for g in groups:
+            if g[0] == key:
+                g[1].append(c)
+                break
+        else:
+            groups.append((key, [c]))
+    out.append("Each cell: median time per call · rate (% of the measured peak: compute peak, or DRAM "
+               "read / copy bandwidth when the rate shown is GB/s).\n")
+    for key, gcols in groups:
+        rows = [[s or "–"] + [cell_text(cell.get((s, c))) for c in gcols] for s in shapes]
+        rows = [r for r in rows if any(x for x in r[1:])]
+        title = f"lightq `{key}`" if key != "peers and others" else "peers and others"
+        out.append(f"**{title}**\n")
+        out.append(md_table(["shape"] + [f"`{dtypes_of(c)}`" if key != "peers and others" else f"`{c}`" for c in gcols],
+                            rows))
+        out.append("")
 
     # Speed-ups over fp32 on the same lightq backend: t(f32) / t(other).
-    ratio_cols = []
+    ratio_dtype, ratio_peer, ratio_compiler = [], [], []
     for c in cols:
         impl, dtypes = impl_of(c), dtypes_of(c)
         head = c.split(" ", 1)[0]
         if impl in LIGHTQ_BACKENDS and dtype_class(dtypes) in ("fp16", "int8") and f"{head} f32" in cols:
-            ratio_cols.append((f"{head}: {dtypes} vs f32", f"{head} f32", c))
+            ratio_dtype.append((f"{head}: {dtypes} vs f32", f"{head} f32", c))
     # lightq against peers, same class: t(peer) / t(fastest lightq of that class, widest backend,
     # first compiler).
     lightq_heads = sorted({c.split(" ", 1)[0] for c in cols if impl_of(c) in LIGHTQ_BACKENDS},
-                          key=lambda h: (LIGHTQ_BACKENDS.index(impl_of(h + " x")), h))
+                          key=lambda h: (LIGHTQ_BACKENDS.index(impl_of(h + " x")), tag_order(tag_of(h + " x"))))
     widest = impl_of(lightq_heads[-1] + " x") if lightq_heads else None
     best_head = [h for h in lightq_heads if impl_of(h + " x") == widest][0] if widest else None
     best_impl = widest
@@ -396,7 +423,7 @@ def op_section(op, results, plots_dir, plot_notes):
             cls = dtype_class(dtypes_of(c))
             mine = [x for x in cols if x.split(" ", 1)[0] == best_head and dtype_class(dtypes_of(x)) == cls]
             if mine:
-                ratio_cols.append((f"{best_head} {cls} vs {c}", mine, c))
+                ratio_peer.append((f"{best_head} {cls} vs {c}", mine, c))
     # Compilers: t(other compiler) / t(first compiler) for the same backend and dtypes.
     tags = sorted({tag_of(c) for c in cols if tag_of(c)})
     if len(tags) > 1:
@@ -407,13 +434,15 @@ def op_section(op, results, plots_dir, plot_notes):
                     if t != first_tag:
                         other = f"{impl_of(c)}@{t} {dtypes_of(c)}"
                         if other in cols:
-                            ratio_cols.append((f"{impl_of(c)} {dtypes_of(c)}: {first_tag} vs {t}", other, c))
-    if ratio_cols:
+                            ratio_compiler.append((f"{impl_of(c)} {dtypes_of(c)}: {first_tag} vs {t}", other, c))
+    def ratio_table(caption, ratio_cols):
+        if not ratio_cols:
+            return
         rows = []
         for s in shapes:
             row = [s or "–"]
             for _, base, other in ratio_cols:
-                if isinstance(base, list):  # lightq best of the class vs a peer
+                if isinstance(base, list):  # lightq's best of the class vs a peer
                     mine = [cell.get((s, b)) for b in base]
                     mine = [m for m in mine if m and not m.error and m.seconds]
                     peer = cell.get((s, other))
@@ -423,12 +452,19 @@ def op_section(op, results, plots_dir, plot_notes):
                     b, o = cell.get((s, base)), cell.get((s, other))
                     ok = b and o and not b.error and not o.error and b.seconds and o.seconds
                     row.append(fmt_ratio(b.seconds / o.seconds) if ok else "")
-            rows.append(row)
-        out.append("**speed-ups** (`A vs B` = time of B / time of A; > 1: A is faster. Against a peer, A is "
-                   "lightq's fastest dtype of that class on its widest backend; `g++ vs clang++` is g++'s "
-                   "speed as a fraction of clang++'s)\n")
-        out.append(md_table(["shape"] + [t for t, _, _ in ratio_cols], rows))
-        out.append("")
+            if any(row[1:]):
+                rows.append(row)
+        if rows:
+            out.append(caption + "\n")
+            out.append(md_table(["shape"] + [t for t, _, _ in ratio_cols], rows))
+            out.append("")
+
+    ratio_table("**speed-up over fp32** on the same backend: t(f32) / t(dtype); > 1: the dtype is faster",
+                ratio_dtype)
+    ratio_table("**lightq vs peers**: t(peer) / t(lightq's fastest dtype of the same class on its widest backend); "
+                "> 1: lightq is faster", ratio_peer)
+    ratio_table("**g++ vs clang++**: t(clang++) / t(g++) for the same backend and dtypes: g++'s speed as a "
+                "fraction of clang++'s", ratio_compiler)
 
     # Model bytes (weights, KV cache) per dtype.
     if any("model_bytes" in r.counters for r in results):
@@ -537,7 +573,8 @@ def make_plots(op, shapes, cols, cell, plots_dir, plot_notes, best_impl):
 
     # Speed relative to the reference column (lightq f32 on the widest backend if present), per
     # shape: times of different shapes differ by decades, ratios read at a glance.
-    heads = [c for c in plot_cols if impl_of(c) == best_impl and dtypes_of(c) == "f32"]
+    heads = sorted((c for c in plot_cols if impl_of(c) == best_impl and dtypes_of(c) == "f32"),
+                   key=lambda c: tag_order(tag_of(c)))
     ref = heads[0] if heads else plot_cols[0]
 
     def speed(s, c):
@@ -620,6 +657,10 @@ def main(argv=None):
 
     contexts, results, notes = load(args.files)
     plot_notes = []
+    if args.plots and args.out != "-" and pyplot() and os.path.isdir(args.plots):
+        for f in os.listdir(args.plots):  # the folder holds this report's plots only: drop stale ones
+            if f.endswith(".png"):
+                os.remove(os.path.join(args.plots, f))
     ops = []
     for r in results:
         if r.grammar and r.op not in ops:

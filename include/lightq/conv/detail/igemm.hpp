@@ -23,12 +23,18 @@
 namespace lightq {
 namespace detail {
 
-/// Output pixels per im2col tile: A (tile x K) of about 256 KiB (L2), a multiple of MR, at most 256.
+/// Output pixels per im2col tile: A (tile x K) of at most LIGHTQ_CONV_TILE_BYTES (default 1 MiB,
+/// half an L2) and at most 1024 pixels, a multiple of MR. Each packed panel (NR x K) is then
+/// reused by every MR rows of the tile; a small image (the deep layers, whose weights are the
+/// big part) is one tile, so its weights stream through the cache once.
+#if !defined(LIGHTQ_CONV_TILE_BYTES)
+#define LIGHTQ_CONV_TILE_BYTES (1 << 20)
+#endif
 template <class Kernel>
-index_t conv_tile_pixels(index_t kq) {
+index_t conv_tile_pixels(index_t kq, index_t pixels) {
   const index_t row_bytes = kq * Kernel::kr * static_cast<index_t>(sizeof(typename Kernel::a_type));
-  index_t mt = (index_t{256} << 10) / std::max<index_t>(row_bytes, 1);
-  mt = std::min<index_t>(std::max<index_t>(mt, Kernel::mr), 256);
+  index_t mt = index_t{LIGHTQ_CONV_TILE_BYTES} / std::max<index_t>(row_bytes, 1);
+  mt = std::min<index_t>(std::max<index_t>(mt, Kernel::mr), std::min<index_t>(1024, pixels + Kernel::mr - 1));
   return std::max<index_t>(mt / Kernel::mr * Kernel::mr, Kernel::mr);
 }
 
@@ -51,7 +57,7 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
   // 1x1, stride 1, no padding, float: the input rows are the GEMM's A (no copy).
   const bool direct = std::is_same_v<A, T> && KR == 1 && s.pointwise();
   const index_t pixels = s.output_pixels();
-  const index_t mt = direct ? index_t{256} / MR * MR : conv_tile_pixels<Kernel>(info.kq);
+  const index_t mt = direct ? index_t{256} / MR * MR : conv_tile_pixels<Kernel>(info.kq, pixels);
   const index_t tiles = (pixels + mt - 1) / mt;
   const index_t tasks = std::min(ctx.threads(), tiles);
   const std::size_t a_bytes = direct ? 0 : static_cast<std::size_t>(mt * kp) * sizeof(A);
@@ -83,20 +89,23 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
             continue;
           }
           A* row = atile + i * kp;
-          for (index_t ky = 0; ky < s.kh; ++ky) {
+          const index_t cg = s.cg, kh = s.kh, kw = s.kw, h = s.h, w = s.w;
+          for (index_t ky = 0; ky < kh; ++ky) {
             const index_t iy = oy * s.sh - s.pt + ky * s.dh;
-            for (index_t kx = 0; kx < s.kw; ++kx) {
+            for (index_t kx = 0; kx < kw; ++kx) {
               const index_t ix = ox * s.sw - s.pl + kx * s.dw;
-              A* dst = row + (ky * s.kw + kx) * s.cg;
-              if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
-                for (index_t c = 0; c < s.cg; ++c) dst[c] = a_pad;
+              A* LIGHTQ_RESTRICT dst = row + (ky * kw + kx) * cg;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                std::fill(dst, dst + cg, a_pad);
               } else {
-                const T* src = &in(n, iy, ix, g * s.cg);
-                for (index_t c = 0; c < s.cg; ++c) dst[c] = a_of(src[c]);
+                // Locals and restrict: stores of 8-bit A may alias anything, which would
+                // otherwise reload the view's fields every element and keep this loop scalar.
+                const T* LIGHTQ_RESTRICT src = &in(n, iy, ix, g * cg);
+                for (index_t c = 0; c < cg; ++c) dst[c] = a_of(src[c]);
               }
             }
           }
-          for (index_t k = info.k; k < kp; ++k) row[k] = A{};
+          std::fill(row + info.k, row + kp, A{});
           arow[i] = row;
         }
         for (index_t b = 0; b < info.blocks; ++b) {

@@ -37,6 +37,7 @@ struct machine_peaks {
   std::size_t llc_bytes = 0;     ///< last-level cache size as the OS reports it
   std::size_t bandwidth_buffer_bytes = 0;  ///< buffer size the bandwidth probe streamed
   double probe_seconds = 0;      ///< wall time the whole probe took
+  double probe_cpu_seconds = 0;  ///< CPU time of the probe's thread
   std::string compiler;          ///< compiler name and version
   std::string flags;             ///< backend compiler flags of this executable
   std::string cpu_model;         ///< /proc/cpuinfo model name (or "unknown")

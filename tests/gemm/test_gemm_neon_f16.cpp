@@ -63,7 +63,6 @@ void check_f16_case(const lt::gemm_shape& s, std::uint64_t salt, lightq::context
   job.out.row_stride = y.ld;
   job.out.bias_f32 = with_bias ? bias.data() : nullptr;
   if (relu) job.out.min = 0.0f;
-  job.out_element_size = sizeof(float);
   lightq::context local;
   lightq::detail::run_gemm_job(job, ctx ? *ctx : local);
   REQUIRE(y.buffer.intact());
@@ -134,7 +133,6 @@ TEST_CASE("gemm f16 x f16: the fp16 accumulation is really bounded per block") {
   job.out.kind = lightq::gemm_output_kind::float32;
   job.out.data = &y;
   job.out.row_stride = 1;
-  job.out_element_size = sizeof(float);
   lightq::context ctx;
   lightq::detail::run_gemm_job(job, ctx);
   CHECK(y == 4096.0f);

@@ -78,9 +78,9 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
       for (index_t kb = 0, kblock = 0; kblock < k_blocks; ++kblock, kb += kc_block) {
         const index_t kc = std::min(kc_block, job.k_padded - kb);
         const bool first = kblock == 0, last = kblock + 1 == k_blocks;
-        for (index_t j0 = nb0; j0 < n_end; j0 += NR) {
-          const typename Kernel::w_type* w = job.w + (j0 / NR) * w_panel + kb * NR;
-          for (index_t i0 = mb0; i0 < m_end; i0 += MR) {
+        for (index_t i0 = mb0; i0 < m_end; i0 += MR) {
+          for (index_t j0 = nb0; j0 < n_end; j0 += NR) {
+            const typename Kernel::w_type* w = job.w + (j0 / NR) * w_panel + kb * NR;
             gemm_tile_args<acc_t> args;
             args.rows = std::min(MR, job.m - i0);
             args.cols = std::min(NR, job.n - j0);

@@ -53,16 +53,19 @@ LIGHTQ_ALWAYS_INLINE void f32_6x16_tile(const gemm_tile_args<float>& args) noexc
     a += 6;
     w += 16;
   }
+  // Finished tiles go through the shared output stage; K-slice partials go straight to memory.
   alignas(32) float tile[6 * 16];
-#define LIGHTQ_STORE_ROW(r)                           \
-  if constexpr (Rows > r) {                           \
-    _mm256_store_ps(tile + r * 16, c##r##0);          \
-    _mm256_store_ps(tile + r * 16 + 8, c##r##1);      \
+  float* dst = args.out ? tile : args.partial;
+  const index_t ds = args.out ? 16 : args.partial_stride;
+#define LIGHTQ_STORE_ROW(r)                            \
+  if constexpr (Rows > r) {                            \
+    _mm256_storeu_ps(dst + r * ds, c##r##0);           \
+    _mm256_storeu_ps(dst + r * ds + 8, c##r##1);       \
   }
   LIGHTQ_ROWS(LIGHTQ_STORE_ROW)
 #undef LIGHTQ_STORE_ROW
 #undef LIGHTQ_ROWS
-  store_gemm_tile<Arch, 16, float>(tile, args);
+  if (args.out) store_gemm_tile<Arch, 16, float>(tile, args);
 }
 
 /// Shared body of the fp32 and fp16-weight AVX2 kernels.

@@ -57,16 +57,19 @@ LIGHTQ_ALWAYS_INLINE void qs8_6x16c2_tile(const gemm_tile_args<std::int32_t>& ar
     a += 12;
     w += 32;
   }
+  // Finished tiles go through the shared output stage; K-slice partials go straight to memory.
   alignas(32) std::int32_t tile[6 * 16];
-#define LIGHTQ_STORE_ROW(r)                                                              \
-  if constexpr (Rows > r) {                                                              \
-    _mm256_store_si256(reinterpret_cast<__m256i*>(tile + r * 16), c##r##0);              \
-    _mm256_store_si256(reinterpret_cast<__m256i*>(tile + r * 16 + 8), c##r##1);          \
+  std::int32_t* dst = args.out ? tile : args.partial;
+  const index_t ds = args.out ? 16 : args.partial_stride;
+#define LIGHTQ_STORE_ROW(r)                                                          \
+  if constexpr (Rows > r) {                                                          \
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + r * ds), c##r##0);          \
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + r * ds + 8), c##r##1);      \
   }
   LIGHTQ_ROWS(LIGHTQ_STORE_ROW)
 #undef LIGHTQ_STORE_ROW
 #undef LIGHTQ_ROWS
-  store_gemm_tile<Arch, 16, std::int32_t>(tile, args);
+  if (args.out) store_gemm_tile<Arch, 16, std::int32_t>(tile, args);
 }
 
 }  // namespace detail

@@ -62,17 +62,20 @@ LIGHTQ_ALWAYS_INLINE void f32_12x32_tile(const gemm_tile_args<float>& args) noex
     a += 12;
     w += 32;
   }
+  // Finished tiles go through the shared output stage; K-slice partials go straight to memory.
   alignas(64) float tile[12 * 32];
-#define LIGHTQ_STORE_ROW(r)                                        \
-  if constexpr (Rows > LIGHTQ_ROW_INDEX(r)) {                      \
-    _mm512_store_ps(tile + LIGHTQ_ROW_INDEX(r) * 32, c##r##0);      \
-    _mm512_store_ps(tile + LIGHTQ_ROW_INDEX(r) * 32 + 16, c##r##1); \
+  float* dst = args.out ? tile : args.partial;
+  const index_t ds = args.out ? 32 : args.partial_stride;
+#define LIGHTQ_STORE_ROW(r)                                          \
+  if constexpr (Rows > LIGHTQ_ROW_INDEX(r)) {                        \
+    _mm512_storeu_ps(dst + LIGHTQ_ROW_INDEX(r) * ds, c##r##0);       \
+    _mm512_storeu_ps(dst + LIGHTQ_ROW_INDEX(r) * ds + 16, c##r##1);  \
   }
   LIGHTQ_ROWS(LIGHTQ_STORE_ROW)
 #undef LIGHTQ_STORE_ROW
 #undef LIGHTQ_ROW_INDEX
 #undef LIGHTQ_ROWS
-  store_gemm_tile<arch::avx512_vnni, 32, float>(tile, args);
+  if (args.out) store_gemm_tile<arch::avx512_vnni, 32, float>(tile, args);
 }
 
 /// Shared body of the fp32 and fp16-weight AVX-512 kernels.

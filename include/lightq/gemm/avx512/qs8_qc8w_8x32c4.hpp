@@ -59,16 +59,19 @@ LIGHTQ_ALWAYS_INLINE void vnni_8x32c4_tile(const gemm_tile_args<std::int32_t>& a
     a += 32;
     w += 128;
   }
+  // Finished tiles go through the shared output stage; K-slice partials go straight to memory.
   alignas(64) std::int32_t tile[8 * 32];
+  std::int32_t* dst = args.out ? tile : args.partial;
+  const index_t ds = args.out ? 32 : args.partial_stride;
 #define LIGHTQ_STORE_ROW(r)                          \
   if constexpr (Rows > r) {                          \
-    _mm512_store_si512(tile + r * 32, c##r##0);      \
-    _mm512_store_si512(tile + r * 32 + 16, c##r##1); \
+    _mm512_storeu_si512(dst + r * ds, c##r##0);      \
+    _mm512_storeu_si512(dst + r * ds + 16, c##r##1); \
   }
   LIGHTQ_ROWS(LIGHTQ_STORE_ROW)
 #undef LIGHTQ_STORE_ROW
 #undef LIGHTQ_ROWS
-  store_gemm_tile<arch::avx512_vnni, 32, std::int32_t>(tile, args);
+  if (args.out) store_gemm_tile<arch::avx512_vnni, 32, std::int32_t>(tile, args);
 }
 
 #undef LIGHTQ_VPDPBUSD

@@ -21,11 +21,12 @@
 #include "lightq/core/half.hpp"
 #include "lightq/core/xsimd_compat.hpp"
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
+// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
 // placeholders) once they are inlined here; a false positive, silenced for this header only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace lightq {
@@ -174,7 +175,7 @@ float attention_softmax_step(float* s, index_t n, float& m, float& l) noexcept {
     for (index_t j = n; j < padded; ++j) s[j] = minus_inf;
     batch vmax(minus_inf);
     for (index_t j = 0; j < padded; j += W) vmax = xsimd::max(vmax, batch::load_unaligned(s + j));
-    row_max = reduce_max(vmax);
+    row_max = attention_float_ops<Arch>::max_lane(vmax);
     m_new = std::max(m, row_max);
     const batch mb(m_new);
     batch vsum(0.0f);
@@ -242,7 +243,7 @@ float attention_quantize_weights(float* p, const float* value_scales, index_t n,
       x.store_unaligned(p + j);
       vmax = xsimd::max(vmax, x);
     }
-    w_max = reduce_max(vmax);
+    w_max = attention_float_ops<Arch>::max_lane(vmax);
   }
   for (; j < n; ++j) {
     p[j] *= value_scales[j];
@@ -302,7 +303,7 @@ struct attention_item {
 /// fp32 or fp16 (T = std::uint16_t bits) keys and values, row-major rows with unit inner stride.
 template <class T>
 struct attention_dense_source {
-  static constexpr index_t key_tile = 32;
+  static constexpr index_t key_tile = 64;
   const T* k = nullptr;
   index_t k_stride = 0;
   const T* v = nullptr;

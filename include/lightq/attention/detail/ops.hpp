@@ -66,6 +66,7 @@ struct attention_int8_ops {
 /// none or, like xsimd 8.1's AVX-512 haddp, returns lanes out of order):
 ///   static float_batch<Arch> load_f16(const std::uint16_t*)  fp16 -> fp32 in registers
 ///   static float_batch<Arch> transpose_sum(const float_batch<Arch>* acc)  lane i = sum of acc[i]
+///   static float max_lane(const float_batch<Arch>&)  the largest lane
 /// The scalar twin has none: it converts with lightq::half_to_float and sums one value at a time.
 template <class Arch, class = void>
 struct attention_float_ops {};

@@ -72,6 +72,9 @@ struct attention_float_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::neon>>>
     const float32x4_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     return float_batch<Arch>(vpaddq_f32(vpaddq_f32(a0, a1), vpaddq_f32(a2, a3)));
   }
+  static LIGHTQ_ALWAYS_INLINE float max_lane(const float_batch<Arch>& v) noexcept {
+    return vmaxvq_f32(v);
+  }
 };
 
 }  // namespace detail

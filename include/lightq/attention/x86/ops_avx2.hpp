@@ -86,6 +86,13 @@ struct attention_float_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx2> &
     for (int i = 0; i < 8; ++i) a[i] = acc[i];
     return float_batch<Arch>(attention_transpose_sum8(a));
   }
+  static LIGHTQ_ALWAYS_INLINE float max_lane(const float_batch<Arch>& v) noexcept {
+    const __m256 x = v;
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+  }
 };
 
 }  // namespace detail

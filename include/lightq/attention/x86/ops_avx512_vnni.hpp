@@ -11,11 +11,12 @@
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
 #include <immintrin.h>
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
+// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
 // placeholders) once they are inlined here; a false positive, silenced for this header only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace lightq {
@@ -85,6 +86,14 @@ struct attention_float_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_
     }
     const __m256 lo = attention_transpose_sum8(half_sums), hi = attention_transpose_sum8(half_sums + 8);
     return float_batch<Arch>(_mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1));
+  }
+  static LIGHTQ_ALWAYS_INLINE float max_lane(const float_batch<Arch>& v) noexcept {
+    const __m512 x = v;
+    __m256 m8 = _mm256_max_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
   }
 };
 

@@ -36,7 +36,6 @@ LIGHTQ_ALWAYS_INLINE std::int32_t requantize_fp32(std::int32_t acc, float multip
   return static_cast<std::int32_t>(std::nearbyint(x)) + b.zero_point;
 }
 
-#if !defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)  // AArch64 +nosimd: xsimd declares no batch API
 #if defined(LIGHTQ_XSIMD_AVAILABLE)
 /// One register of accumulators (xsimd batch of any backend): equal to the scalar twin lane by lane.
 template <class A>
@@ -49,7 +48,6 @@ LIGHTQ_ALWAYS_INLINE xsimd::batch<std::int32_t, A> requantize_fp32(const xsimd::
   x = xsimd::min(x, fb(b.max_less_zero_point));
   return xsimd::nearbyint_as_int(x) + xsimd::batch<std::int32_t, A>(b.zero_point);
 }
-#endif
 #endif
 
 }  // namespace lightq

@@ -12,10 +12,10 @@
 
 // xsimd declares no batch API when the target has no SIMD at all (AArch64 with +nosimd): the
 // quant headers then compile their scalar twins only.
-#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE)
-#define LIGHTQ_QUANT_XSIMD 0
-#else
+#if defined(LIGHTQ_XSIMD_AVAILABLE)
 #define LIGHTQ_QUANT_XSIMD 1
+#else
+#define LIGHTQ_QUANT_XSIMD 0
 #endif
 
 #if defined(LIGHTQ_HAS_AVX2) || defined(LIGHTQ_HAS_AVX512_VNNI)

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -139,6 +140,42 @@ void register_q8(const gemm_shape& s) {
   });
 }
 
+// Thread scaling: qs8 x qc8w 2048^3 with 1, 2, 4, ... threads up to the hardware's count
+// (wall-clock time): BM_gemm_threads/qs8_qc8w/<backend>/2048/2048/2048/<threads>.
+void register_scaling() {
+  const index_t hw = std::max<index_t>(1, static_cast<index_t>(std::thread::hardware_concurrency()));
+  for (index_t t = 1; t <= std::min<index_t>(hw, 64); t *= 2) {
+    const gemm_shape s{2048, 2048, 2048, "square", false};
+    const std::string name = bench_name("gemm_threads", "qs8_qc8w", backend_name(), {s.m, s.n, s.k, static_cast<long long>(t)});
+    benchmark::RegisterBenchmark(name.c_str(), [s, t](benchmark::State& state) {
+      using packed = lightq::packed_weights<lightq::qc8w, backend>;
+      const std::size_t nk = static_cast<std::size_t>(s.n * s.k);
+      auto& f = cached_fixture<fixture<std::int8_t, packed, std::int8_t>>("scaling", [&] {
+        return make_fixture<std::int8_t, packed, std::int8_t>(
+            s, -128, 127,
+            [&] {
+              auto w = random_matrix<std::int8_t>(nk, -127, 127, 2);
+              std::vector<float> scales(static_cast<std::size_t>(s.n), 0.01f);
+              return lightq::pack_weights<backend>(lightq::matrix_view<const std::int8_t>(w.data(), {s.n, s.k}),
+                                                   lightq::vector_view<const float>(scales.data(), {s.n}));
+            },
+            nk);
+      });
+      lightq::context ctx(t);
+      const lightq::matrix_view<const std::int8_t> x(f.x.data(), {s.m, s.k});
+      const lightq::matrix_view<std::int8_t> y(f.y.data(), {s.m, s.n});
+      for (auto _ : state) {
+        lightq::linear(x, lightq::quantization{0.05f, 3}, f.w[0], {}, y, lightq::quantization{0.5f, -2}, {}, &ctx);
+        benchmark::DoNotOptimize(f.y.data());
+        benchmark::ClobberMemory();
+      }
+      const double ops = 2.0 * double(s.m) * double(s.n) * double(s.k);
+      state.counters["GOP/s"] = benchmark::Counter(ops, benchmark::Counter::kIsIterationInvariantRate);
+      state.counters["threads"] = double(t);
+    })->Unit(benchmark::kMillisecond)->UseRealTime();
+  }
+}
+
 const bool registered = [] {
   benchmark::AddCustomContext("lightq_gemm_kernels",
                               std::string(lightq::gemm_kernel_for<backend, lightq::qs8, lightq::qc8w>::name) + ", " +
@@ -151,6 +188,7 @@ const bool registered = [] {
     register_q8<true>(s);
     register_q8<false>(s);
   }
+  register_scaling();
   return true;
 }();
 

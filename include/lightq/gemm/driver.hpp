@@ -34,6 +34,21 @@ struct gemm_job {
   std::size_t out_element_size = 4;  ///< unused (the output kind implies it); kept for callers
 };
 
+/// Packs the activations x[M, K] into row panels with `pack(rows_view, dst)`, the panels split
+/// across the context's tasks when the copy is large enough to be worth it.
+template <class Kernel, class X, class PackRows>
+void pack_activation_panels(context& ctx, const matrix_view<const X>& x, index_t k_padded, typename Kernel::a_type* dst,
+                            PackRows&& pack) {
+  const index_t m = x.extent(0), panels = divide_round_up(m, Kernel::mr);
+  const index_t tasks = ctx.threads() > 1 && m * x.extent(1) >= (index_t{1} << 17) ? std::min(ctx.threads(), panels) : 1;
+  ctx.run(tasks, [&](index_t task) {
+    const auto range = split_range(panels, tasks, task);
+    if (range.first == range.second) return;
+    const index_t r0 = range.first * Kernel::mr, r1 = std::min(m, range.second * Kernel::mr);
+    pack(x.slice(0, r0, r1 - r0), dst + range.first * Kernel::a_layout::panel_size(k_padded));
+  });
+}
+
 /// Runs a packed GEMM job. Work items are (row block, column block) pairs; each output element
 /// is computed by the same sequence of instructions whatever the number of tasks, so results do
 /// not depend on the thread count. K is never split across tasks.

@@ -158,17 +158,16 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
       row_zero_points[i] = x_quant.zero_point + shift;
       row_scales[i] = x_quant.scale;
     }
-    if constexpr (kernel::kr == 4 && sizeof(a_type) == 1) {
-      if (x.stride(1) == 1 || k <= 1) {
-        pack_activations_bytes<kernel>(x, w.k_padded(), shift, a);
-      } else {
-        pack_activations<kernel>(
-            x, w.k_padded(), [](X v, index_t) { return static_cast<a_type>(static_cast<int>(v) + shift); }, a);
+    pack_activation_panels<kernel>(ctx, x, w.k_padded(), a, [&](const matrix_view<const X>& rows, a_type* dst) {
+      if constexpr (kernel::kr == 4 && sizeof(a_type) == 1) {
+        if (rows.stride(1) == 1 || k <= 1) {
+          pack_activations_bytes<kernel>(rows, w.k_padded(), shift, dst);
+          return;
+        }
       }
-    } else {
       pack_activations<kernel>(
-          x, w.k_padded(), [](X v, index_t) { return static_cast<a_type>(static_cast<int>(v) + shift); }, a);
-    }
+          rows, w.k_padded(), [&](X v, index_t) { return static_cast<a_type>(static_cast<int>(v) + shift); }, dst);
+    });
   }
 
   row_contiguous_output<Y> out_buffer(y);
@@ -210,7 +209,9 @@ void linear_float(const matrix_view<const float>& x, const packed_weights<W, Arc
   context& ctx = user_ctx ? *user_ctx : local_ctx;
   const index_t m_panels = divide_round_up(m, kernel::mr);
   auto* a = ctx.scratch_as<float>(gemm_slot_packed_a, static_cast<std::size_t>(m_panels * kernel::a_layout::panel_size(w.k_padded())));
-  pack_activations<kernel>(x, w.k_padded(), [](float v, index_t) { return v; }, a);
+  pack_activation_panels<kernel>(ctx, x, w.k_padded(), a, [&](const matrix_view<const float>& rows, float* dst) {
+    pack_activations<kernel>(rows, w.k_padded(), [](float v, index_t) { return v; }, dst);
+  });
   row_contiguous_output<float> out_buffer(y);
   gemm_job<kernel> job;
   job.m = m;

@@ -22,6 +22,7 @@ void pack_panels(index_t rows, index_t k, index_t k_padded, Get&& get, T* dst) n
   constexpr index_t panel_rows = Layout::rows;
   const index_t panel_size = Layout::panel_size(k_padded);
   const index_t panels = divide_round_up(rows, panel_rows);
+  if (panels * panel_size == 0) return;
   std::memset(static_cast<void*>(dst), 0, static_cast<std::size_t>(panels * panel_size) * sizeof(T));
   for (index_t p = 0; p < panels; ++p) {
     T* panel = dst + p * panel_size;

@@ -552,11 +552,24 @@ constexpr int kVectorBytes = 16;
 #endif
 typedef long long vec_t __attribute__((vector_size(kVectorBytes), aligned(kVectorBytes)));
 
-// Reads every byte once: 8 independent xor chains keep the loads in flight.
-std::uint64_t read_stream(const unsigned char* p, std::size_t bytes) {
-  const vec_t* v = reinterpret_cast<const vec_t*>(p);
-  const std::size_t count = bytes / sizeof(vec_t) / 8 * 8;
-  vec_t a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
+// Reads every byte once: 8 independent xor chains of `Bytes`-wide loads keep the loads in flight.
+// The width matters at DRAM speed (here xmm loops streamed ~10% faster than zmm ones, the
+// hardware prefetchers being what they are), so the probe tries each width it can and keeps
+// the best: a kernel should not beat "the peak".
+typedef long long vec16_t __attribute__((vector_size(16), aligned(16)));
+#if defined(__AVX2__)
+typedef long long vec32_t __attribute__((vector_size(32), aligned(32)));
+#endif
+#if defined(__AVX512F__)
+typedef long long vec64_t __attribute__((vector_size(64), aligned(64)));
+#endif
+
+template <class v_t>
+std::uint64_t read_stream_width(const unsigned char* p, std::size_t bytes) {
+  constexpr int Bytes = static_cast<int>(sizeof(v_t));
+  const v_t* v = reinterpret_cast<const v_t*>(p);
+  const std::size_t count = bytes / sizeof(v_t) / 8 * 8;
+  v_t a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
   for (std::size_t i = 0; i < count; i += 8) {
     a0 ^= v[i + 0];
     a1 ^= v[i + 1];
@@ -567,11 +580,27 @@ std::uint64_t read_stream(const unsigned char* p, std::size_t bytes) {
     a6 ^= v[i + 6];
     a7 ^= v[i + 7];
   }
-  const vec_t s = a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ a5 ^ a6 ^ a7;
+  const v_t s = a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ a5 ^ a6 ^ a7;
   std::uint64_t r = 0;
-  for (int i = 0; i < kVectorBytes / 8; ++i) r ^= static_cast<std::uint64_t>(s[i]);
+  for (int i = 0; i < Bytes / 8; ++i) r ^= static_cast<std::uint64_t>(s[i]);
   return r;
 }
+
+using read_fn = std::uint64_t (*)(const unsigned char*, std::size_t);
+struct read_variant {
+  int bytes;
+  read_fn fn;
+};
+// Widest first; 16-byte vectors exist everywhere (SSE2, NEON; scalar code under +nosimd).
+const read_variant read_variants[] = {
+#if defined(__AVX512F__)
+    {64, read_stream_width<vec64_t>},
+#endif
+#if defined(__AVX2__)
+    {32, read_stream_width<vec32_t>},
+#endif
+    {16, read_stream_width<vec16_t>},
+};
 
 // Copies with ordinary (write-allocate) vector stores: what a streaming kernel that does not
 // use non-temporal stores can reach (each destination line is read before it is written).
@@ -711,18 +740,21 @@ machine_peaks measure() {
   big_buffer buffer(bytes);
   p.bandwidth_buffer_bytes = bytes;
   if (buffer.data) {
-    std::uint64_t checksum = read_stream(buffer.data, bytes);  // warm-up pass
-    std::vector<double> read_rates;
-    for (int r = 0; r < (quick_mode() ? 3 : kBandwidthRuns); ++r) {
-      const double t0 = thread_seconds();
-      checksum += read_stream(buffer.data, bytes);
-      read_rates.push_back(static_cast<double>(bytes) / (thread_seconds() - t0) * 1e-9);
+    std::uint64_t checksum = read_variants[0].fn(buffer.data, bytes);  // warm-up pass
+    for (const read_variant& variant : read_variants) {
+      std::vector<double> read_rates;
+      for (int r = 0; r < (quick_mode() ? 3 : kBandwidthRuns); ++r) {
+        const double t0 = thread_seconds();
+        checksum += variant.fn(buffer.data, bytes);
+        read_rates.push_back(static_cast<double>(bytes) / (thread_seconds() - t0) * 1e-9);
+      }
+      peak_measurement m{"DRAM read, one core (" + std::to_string(bytes >> 20) + " MiB, " +
+                             std::to_string(variant.bytes * 8) + "-bit loads)",
+                         "GB/s", median_of(read_rates), *std::max_element(read_rates.begin(), read_rates.end()), 0};
+      p.dram_read_gbs = std::max(p.dram_read_gbs, m.median);  // the best loop is the peak
+      p.measurements.push_back(m);
     }
     keep(checksum);
-    peak_measurement m{"DRAM read, one core (" + std::to_string(bytes >> 20) + " MiB)", "GB/s",
-                       median_of(read_rates), *std::max_element(read_rates.begin(), read_rates.end()), 0};
-    p.dram_read_gbs = m.median;
-    p.measurements.push_back(m);
 
     const std::size_t half = bytes / 2;
     std::memcpy(buffer.data + half, buffer.data, half);  // warm-up pass

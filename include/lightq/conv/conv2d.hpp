@@ -80,12 +80,16 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
     return n < s.ng ? g * s.ng + n : -1;
   };
   using kernel = detail::conv_q8_kernel<Arch>;
-  const std::int32_t comp = info.depthwise ? 0 : kernel::template compensation<T>(in_q.zero_point);
+  constexpr bool pairs = conv2d_qc8w_weights<Arch>::depthwise_pairs;
+  // Offset times column sums removed from the bias: the kernel's zero-point handling
+  // (igemm: its A encoding; paired depthwise: raw x, padding reads zx, so -zx * sum of taps).
+  const std::int32_t comp = info.depthwise ? (pairs ? in_q.zero_point : 0) : kernel::template compensation<T>(in_q.zero_point);
+  const bool has_sums = !info.depthwise || pairs;
   for (index_t i = 0; i < channels; ++i) {
     const index_t c = channel_of(i);
     if (c < 0) continue;
     const std::int32_t b = w.bias().empty() ? 0 : w.bias()[static_cast<std::size_t>(c)];
-    const std::int32_t cs = info.depthwise ? 0 : w.column_sums()[i];
+    const std::int32_t cs = has_sums ? w.column_sums()[i] : 0;
     bias[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(b) - static_cast<std::uint32_t>(comp) * static_cast<std::uint32_t>(cs));
     const float ws = w.scales()[static_cast<std::size_t>(c)];
     scale[i] = std::is_same_v<Out, float> ? in_q.scale * ws : conv2d_multiplier(in_q.scale, ws, out_q->scale);
@@ -94,14 +98,33 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
   if (info.depthwise) {
     const std::int32_t* taps = w.depthwise_taps();
     const index_t cp = info.cp, c_out = s.c_out;
-    conv_depthwise_rows(s, input, output, ctx, [&](const T* const* x, const index_t* tap, index_t nt, Out* out) {
-      if (nt == 9)
-        depthwise_q8_pixel<Arch, 9>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
-      else if (nt == 25)
-        depthwise_q8_pixel<Arch, 25>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
-      else
-        depthwise_q8_pixel<Arch, 0>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
-    });
+    if constexpr (pairs) {
+#if defined(LIGHTQ_HAS_AVX2)
+      T* pad_row = ctx.scratch_as<T>(1, static_cast<std::size_t>(cp));
+      for (index_t i = 0; i < cp; ++i) pad_row[i] = static_cast<T>(zx);
+      const index_t np = (s.kh * s.kw + 1) / 2;
+      conv_depthwise_rows(
+          s, input, output, ctx,
+          [&](const T* const* x, const index_t*, index_t, Out* out) {
+            if (np == 5)
+              depthwise_q8_pixel_pairs<Arch, 5>(x, np, c_out, taps, cp, bias, scale, out, st);
+            else if (np == 13)
+              depthwise_q8_pixel_pairs<Arch, 13>(x, np, c_out, taps, cp, bias, scale, out, st);
+            else
+              depthwise_q8_pixel_pairs<Arch, 0>(x, np, c_out, taps, cp, bias, scale, out, st);
+          },
+          static_cast<const T*>(pad_row));
+#endif
+    } else {
+      conv_depthwise_rows(s, input, output, ctx, [&](const T* const* x, const index_t* tap, index_t nt, Out* out) {
+        if (nt == 9)
+          depthwise_q8_pixel<Arch, 9>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
+        else if (nt == 25)
+          depthwise_q8_pixel<Arch, 25>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
+        else
+          depthwise_q8_pixel<Arch, 0>(x, tap, nt, c_out, zx, taps, cp, bias, scale, out, st);
+      });
+    }
   } else {
     conv_igemm<kernel, T, Out>(s, input, info, w.panels(), bias, scale, output, st, ctx,
                                [zx](T x) { return kernel::a_value(x, zx); }, kernel::a_value(static_cast<T>(zx), zx));

@@ -96,5 +96,28 @@ void pack_conv_depthwise(const tensor_view<const Src, 4>& w, const conv_pack_inf
       for (index_t ch = 0; ch < c; ++ch) taps[static_cast<std::size_t>((ky * info.kw + kx) * info.cp + ch)] = convert(w(ch, ky, kx, 0));
 }
 
+/// x86 int8 depthwise layout: taps in pairs, one int32 per channel holding the two int16 weights
+/// (low half: tap 2p, high half: tap 2p + 1, zero past the last tap), [pair][cp], for vpmaddwd /
+/// vpdpwssd; `sums` gets sum over the taps of w per channel (cp entries).
+inline void pack_conv_depthwise_pairs(const tensor_view<const std::int8_t, 4>& w, const conv_pack_info& info,
+                                      aligned_buffer<std::int32_t>& pairs, aligned_buffer<std::int32_t>& sums) {
+  const index_t c = info.weight_extents[0];
+  const index_t taps = info.kh * info.kw;
+  const index_t np = (taps + 1) / 2;
+  pairs = aligned_buffer<std::int32_t>(static_cast<std::size_t>(np * info.cp));
+  sums = aligned_buffer<std::int32_t>(static_cast<std::size_t>(info.cp));
+  for (auto& x : pairs) x = 0;
+  for (auto& x : sums) x = 0;
+  for (index_t ch = 0; ch < c; ++ch) {
+    for (index_t t = 0; t < taps; ++t) {
+      const std::int32_t v = w(ch, t / info.kw, t % info.kw, 0);
+      sums[static_cast<std::size_t>(ch)] += v;
+      auto& slot = pairs[static_cast<std::size_t>((t / 2) * info.cp + ch)];
+      const std::uint32_t bits = static_cast<std::uint16_t>(static_cast<std::int16_t>(v));
+      slot = static_cast<std::int32_t>(static_cast<std::uint32_t>(slot) | (t % 2 ? bits << 16 : bits));
+    }
+  }
+}
+
 }  // namespace detail
 }  // namespace lightq

@@ -18,12 +18,12 @@ namespace lightq {
 namespace detail {
 
 // One element, as the twin converts it (also used for strided views on every backend).
-LIGHTQ_ALWAYS_INLINE half convert_one(float x, half*) noexcept { return half::from_bits(float_to_half_bits(x)); }
+LIGHTQ_ALWAYS_INLINE half convert_one(float x, half*) noexcept { return half::from_bits(lightq::float_to_half_bits(x)); }
 LIGHTQ_ALWAYS_INLINE bfloat16 convert_one(float x, bfloat16*) noexcept {
-  return bfloat16::from_bits(float_to_bfloat16_bits(x));
+  return bfloat16::from_bits(lightq::float_to_bfloat16_bits(x));
 }
-LIGHTQ_ALWAYS_INLINE float convert_one(half x, float*) noexcept { return half_to_float(x.bits()); }
-LIGHTQ_ALWAYS_INLINE float convert_one(bfloat16 x, float*) noexcept { return bfloat16_to_float(x.bits()); }
+LIGHTQ_ALWAYS_INLINE float convert_one(half x, float*) noexcept { return lightq::half_to_float(x.bits()); }
+LIGHTQ_ALWAYS_INLINE float convert_one(bfloat16 x, float*) noexcept { return lightq::bfloat16_to_float(x.bits()); }
 
 /// The scalar twin: out[i] = convert(in[i]) for i in [begin, count).
 template <class From, class To>

@@ -8,7 +8,9 @@
 # Other options: --repetitions N, --min-time SECONDS, --build-dir DIR, --no-report,
 # --no-install (never call apt-get), --cpu N (core to pin to), --cores N (pin to N cores, for
 # multi-thread benchmarks; exported as LIGHTQ_BENCH_MAX_THREADS), --compilers "g++ clang++"
-# (build and run once per compiler; the report compares them). CXX=clang++ picks the compiler.
+# (build and run once per compiler; the report compares them), --backends "avx2 avx512_vnni"
+# (run only these backends' executables). CXX=clang++ picks the compiler.
+# A full run executes ~1,000 benchmarks x 5 repetitions: expect 30-60 minutes on 2 shared cores.
 # On a fresh Debian/Ubuntu machine it installs what is missing (apt-get when root; otherwise it
 # prints the exact command and stops). Runs pinned to one core, one thread.
 set -euo pipefail
@@ -25,6 +27,7 @@ report=1
 install=1
 cpu=""
 cores=1
+backends=""
 compilers="${CXX:-}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -37,9 +40,10 @@ while [[ $# -gt 0 ]]; do
     --cpu) cpu="${2:?}"; shift ;;
     --cores) cores="${2:?}"; shift ;;
     --compilers) compilers="${2:?}"; shift ;;
+    --backends) backends="${2:?}"; shift ;;
     --no-report) report=0 ;;
     --no-install) install=0 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -141,7 +145,16 @@ for compiler in $compilers; do
   mapfile -t executables < <(find "$dir/bench" -maxdepth 1 -type f -name 'lightq_bench_*' -perm -u+x |
     awk '{ n = $0; b = 9; if (n ~ /_scalar$/) b = 0; else if (n ~ /_avx2$/) b = 1; else if (n ~ /_avx512_vnni$/) b = 2;
            else if (n ~ /_neon$/) b = 3; else if (n ~ /_neon_dotprod$/) b = 4; print b "\t" n }' | sort | cut -f2)
-  (( ${#executables[@]} > 0 )) || { echo "bench/run.sh: no benchmark executables in $dir/bench"; exit 1; }
+  if [[ -n $backends ]]; then  # keep lightq_bench_<module>_<backend> of the backends asked for
+    kept=()
+    for exe in "${executables[@]}"; do
+      for b in $backends; do
+        if [[ $exe =~ _${b}$ && ! ( $b == neon && $exe =~ _neon_dotprod$ ) ]]; then kept+=("$exe"); fi
+      done
+    done
+    executables=("${kept[@]+"${kept[@]}"}")
+  fi
+  (( ${#executables[@]} > 0 )) || { echo "bench/run.sh: no benchmark executables in $dir/bench${backends:+ for backends $backends}"; exit 1; }
 
   # Peers do not depend on lightq's compiler: run them with the first compiler only.
   if [[ $first == 0 ]]; then export LIGHTQ_BENCH_PEERS=0; fi

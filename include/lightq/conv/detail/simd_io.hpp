@@ -43,7 +43,7 @@ using conv_fbatch = xsimd::batch<float, xsimd_arch_t<Arch>>;
 template <class Arch, class T>
 LIGHTQ_ALWAYS_INLINE conv_ibatch<Arch> load_widen(const T* p) noexcept {
   static_assert(std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>, "int8 or uint8");
-  constexpr bool is_signed = std::is_same_v<T, std::int8_t>;
+  [[maybe_unused]] constexpr bool is_signed = std::is_same_v<T, std::int8_t>;
   if constexpr (false) {
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
   } else if constexpr (arch_has_v<Arch, arch::avx512_vnni>) {
@@ -67,6 +67,7 @@ LIGHTQ_ALWAYS_INLINE conv_ibatch<Arch> load_widen(const T* p) noexcept {
 #endif
   } else {
     static_assert(conv_simd_v<Arch>, "no SIMD backend");
+    (void)p;
     return {};
   }
 }
@@ -95,6 +96,8 @@ LIGHTQ_ALWAYS_INLINE void store_narrow(const conv_ibatch<Arch>& v, T* p) noexcep
 #endif
   } else {
     static_assert(conv_simd_v<Arch>, "no SIMD backend");
+    (void)v;
+    (void)p;
   }
 }
 
@@ -116,6 +119,7 @@ LIGHTQ_ALWAYS_INLINE conv_fbatch<Arch> load_half_as_float(const std::uint16_t* p
 #endif
   } else {
     static_assert(conv_simd_v<Arch>, "no SIMD backend");
+    (void)p;
     return {};
   }
 }

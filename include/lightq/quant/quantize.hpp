@@ -197,24 +197,48 @@ void finite_range_row(const float* x, index_t n, float& lo, float& hi) noexcept 
   hi = mx;
 }
 
-/// Sum of n int8 values (exact in int32 for n < 2^24).
+/// quantize_row (one inv_scale) that also returns sum_i q[i] (exact in int32 for n < 2^24), in
+/// the same pass: the row sums of qd8.
 template <class Arch>
-std::int32_t sum_row(const std::int8_t* q, index_t n) noexcept {
+std::int32_t quantize_row_sum(const float* x, std::int8_t* q, index_t n, float inv_scale, const requantize_bounds& b) noexcept {
   std::int32_t s = 0;
-  index_t i = 0;
+  if constexpr (!is_simd_arch_v<Arch>) {
+    for (index_t i = 0; i < n; ++i) {
+      const std::int32_t v = quantize_fp32(x[i], inv_scale, b);
+      q[i] = static_cast<std::int8_t>(v);
+      s += v;
+    }
+  }
 #if LIGHTQ_QUANT_XSIMD
-  if constexpr (is_simd_arch_v<Arch>) {
+  else {
     using A = xsimd_arch_t<Arch>;
+    using fb = xsimd::batch<float, A>;
     using ib = xsimd::batch<std::int32_t, A>;
-    constexpr index_t L = static_cast<index_t>(ib::size);
+    constexpr index_t L = static_cast<index_t>(fb::size);
+    const fb uniform(inv_scale);
     ib acc(0);
-    for (; i + L <= n; i += L) acc += load_widen<A>(q + i);
+    index_t i = 0;
+    for (; i + L <= n; i += L) {
+      const ib v = quantize_fp32(fb::load_unaligned(x + i), uniform, b);
+      store_narrow<A>(q + i, v);
+      acc += v;
+    }
     alignas(64) std::int32_t lanes[L];
     acc.store_aligned(lanes);
     for (index_t j = 0; j < L; ++j) s += lanes[j];
+    if (i < n) {
+      alignas(64) float xt[L] = {};
+      alignas(64) std::int32_t vt[L];
+      const index_t r = n - i;
+      for (index_t j = 0; j < r; ++j) xt[j] = x[i + j];
+      quantize_fp32(fb::load_aligned(xt), uniform, b).store_aligned(vt);
+      for (index_t j = 0; j < r; ++j) {  // only the real lanes count
+        q[i + j] = static_cast<std::int8_t>(vt[j]);
+        s += vt[j];
+      }
+    }
   }
 #endif
-  for (; i < n; ++i) s += q[i];
   return s;
 }
 
@@ -425,8 +449,7 @@ void quantize_dynamic_rows(const matrix_view<In>& x, const matrix_view<std::int8
     const requantize_bounds b = p.bounds();
     std::int32_t sum = 0;
     detail::run_row(xr, x.stride(1), qr, q.stride(1), k_count, [&](const float* in, std::int8_t* out, index_t n, index_t) {
-      detail::quantize_row<Arch>(in, out, n, inv, nullptr, b);
-      sum += detail::sum_row<Arch>(out, n);
+      sum += detail::quantize_row_sum<Arch>(in, out, n, inv, b);
     });
     rows(m) = qd8_row_params{p.scale(), p.zero_point(), sum};
   }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "lightq/gemm/microkernel.hpp"
 #include "lightq/tensor/tensor_view.hpp"
@@ -38,8 +39,33 @@ template <class Kernel, class X, class Convert>
 void pack_activations(const matrix_view<const X>& x, index_t k_padded, Convert&& convert, typename Kernel::a_type* dst) noexcept {
   const index_t rs = x.stride(0), cs = x.stride(1);
   const X* base = x.data();
-  pack_panels<Kernel, typename Kernel::a_layout>(
-      x.extent(0), x.extent(1), k_padded, [&](index_t r, index_t k) { return convert(base[r * rs + k * cs], r); }, dst);
+  using layout = typename Kernel::a_layout;
+  constexpr index_t MR = Kernel::mr, KR = Kernel::kr;
+  const index_t m = x.extent(0), k = x.extent(1);
+  if (cs != 1 || !std::is_same_v<layout, blocked_panel_layout<MR, KR>> || m < MR) {
+    pack_panels<Kernel, layout>(
+        m, k, k_padded, [&](index_t r, index_t kk) { return convert(base[r * rs + kk * cs], r); }, dst);
+    return;
+  }
+  // Unit column stride: whole panels are written in order, MR rows read side by side.
+  using A = typename Kernel::a_type;
+  const index_t full_panels = m / MR, full_groups = k / KR;
+  for (index_t p = 0; p < full_panels; ++p) {
+    A* panel = dst + p * MR * k_padded;
+    const X* rows = base + p * MR * rs;
+    for (index_t g = 0; g < full_groups; ++g)
+      for (index_t r = 0; r < MR; ++r)
+        for (index_t t = 0; t < KR; ++t) panel[(g * MR + r) * KR + t] = convert(rows[r * rs + g * KR + t], p * MR + r);
+    for (index_t g = full_groups; g < k_padded / KR; ++g)
+      for (index_t r = 0; r < MR; ++r)
+        for (index_t t = 0; t < KR; ++t)
+          panel[(g * MR + r) * KR + t] = g * KR + t < k ? convert(rows[r * rs + g * KR + t], p * MR + r) : A{};
+  }
+  if (full_panels * MR < m)  // the last, partial panel
+    pack_panels<Kernel, layout>(
+        m - full_panels * MR, k, k_padded,
+        [&](index_t r, index_t kk) { return convert(base[(full_panels * MR + r) * rs + kk], full_panels * MR + r); },
+        dst + full_panels * MR * k_padded);
 }
 
 /// Packs int8/uint8 activations with unit column stride into the blocked layout of a KR = 4

@@ -31,10 +31,10 @@ struct accuracy {
   }
 };
 
-// Structured inputs: 0 random (logits ~ N(0, 1)), 1 large logits (q x 4: logits ~ N(0, 16), the
+// Structured inputs: 0 random (logits ~ N(0, 1)), 1 large logits (q x 3: logits ~ N(0, 9), the
 // softmax concentrated on a few keys), 2 outlier channels in K (two channels with a large common
 // offset, +20 and -15, and a 10x spread), 3 outliers + large logits.
-attention_data structured(const attention_shape& s, int kind, std::uint64_t salt, float large = 4.0f) {
+attention_data structured(const attention_shape& s, int kind, std::uint64_t salt, float large = 3.0f) {
   auto d = make_attention_data(s, salt, kind == 1 || kind == 3 ? large : 1.0f);
   if (kind >= 2) {
     for (index_t b = 0; b < s.batch; ++b)
@@ -67,10 +67,9 @@ TEST_CASE("kv_cache: f32 cache attention equals view attention; bytes are report
 TEST_CASE("kv_cache: fp16 and int8 attention against the fp32 reference (random and structured)") {
   // Bounds asserted (documented in docs/attention.md):
   //   fp16: cosine >= 0.9999, max|err| <= 0.02 max|v| everywhere;
-  //   int8, head_dim >= 64: cosine >= 0.999, max|err| <= 0.08 max|v|;
-  //   int8, small head_dim (3, 40) with outlier channels: cosine >= 0.998, max|err| <= 0.08 max|v|.
+  //   int8: cosine >= 0.999, max|err| <= 0.06 max|v|.
   const std::vector<attention_shape> shapes = {
-      {1, 4, 1, 1, 1000, 64},   // decode, GQA 4
+      {1, 4, 1, 1, 600, 64},    // decode, GQA 4
       {1, 2, 2, 1, 300, 128},   // decode
       {2, 4, 2, 33, 97, 64},    // prefill with a short cache
       {1, 2, 1, 5, 130, 40},    // head_dim not a multiple of 16
@@ -98,8 +97,8 @@ TEST_CASE("kv_cache: fp16 and int8 attention against the fp32 reference (random 
         CHECK(max_abs_diff(out16, ref) <= 0.02f * v_max);
         const bool wide = s.dim >= 64;
         (wide ? i8_wide : i8_small).add(out8, ref, v_max);
-        CHECK(cosine(out8, ref) >= (wide ? 0.999 : 0.998));
-        CHECK(max_abs_diff(out8, ref) <= 0.08f * v_max);
+        CHECK(cosine(out8, ref) >= 0.999);
+        CHECK(max_abs_diff(out8, ref) <= 0.06f * v_max);
       }
   MESSAGE("fp16 cache: worst cosine " << f16.worst_cosine << ", worst max|err|/max|v| " << f16.worst_error);
   MESSAGE("int8 cache, head_dim >= 64: worst cosine " << i8_wide.worst_cosine << ", worst max|err|/max|v| "
@@ -109,7 +108,7 @@ TEST_CASE("kv_cache: fp16 and int8 attention against the fp32 reference (random 
 }
 
 TEST_CASE("kv_cache: int8 accuracy against the logit scale (characterisation)") {
-  attention_shape s{1, 8, 2, 1, 2000, 128};
+  attention_shape s{1, 4, 1, 1, 1000, 128};
   for (float q_scale : {1.0f, 2.0f, 4.0f, 8.0f}) {
     accuracy i8;
     for (int kind : {1, 3}) {
@@ -119,8 +118,8 @@ TEST_CASE("kv_cache: int8 accuracy against the logit scale (characterisation)") 
     }
     MESSAGE("int8, logits ~ N(0, " << q_scale * q_scale << "): cosine " << i8.worst_cosine << ", max|err|/max|v| "
                                    << i8.worst_error);
-    if (q_scale <= 4.0f) CHECK(i8.worst_cosine >= 0.999);
-    CHECK(i8.worst_cosine >= 0.99);
+    // Asserted: >= 0.999 up to logits ~ N(0, 4); >= 0.998 for the very peaked N(0, 16), N(0, 64).
+    CHECK(i8.worst_cosine >= (q_scale <= 2.0f ? 0.999 : 0.998));
   }
 }
 
@@ -166,7 +165,7 @@ TEST_CASE("kv_cache: decode token by token equals causal prefill rows") {
 }
 
 TEST_CASE("kv_cache: SIMD backend vs scalar twin, and threads vs one thread") {
-  attention_shape s{1, 8, 2, 1, 2500, 128};
+  attention_shape s{1, 8, 2, 1, 1200, 128};
   auto d = make_attention_data(s, 41);
   for (kv_storage storage : {kv_storage::f32, kv_storage::f16, kv_storage::qs8}) {
     CAPTURE(to_string(storage));

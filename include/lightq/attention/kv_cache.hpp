@@ -38,10 +38,11 @@ struct kv_cache_options {
   /// shifts by the same q.centre, so softmax is unchanged, while channels with a large common
   /// offset (outlier channels) no longer eat the int8 range of the others.
   bool center_keys = true;
-  /// qs8 only: divide each centred key channel by s[c] = sqrt(a[c] / mean(a)) (a[c]: the largest
-  /// |k - centre| of channel c over the first append) before quantizing, and multiply the
-  /// query's channel c by s[c] in the kernel (q.k is unchanged). Channels with a 10x spread then
-  /// cost the int8 range of the others sqrt(10)x instead of 10x, on K and on Q alike.
+  /// qs8 only: divide each centred key channel by s[c] = a[c] / mean(a) (a[c]: the largest
+  /// |k - centre| of channel c over the first append; s clamped to [1/16, 16]) before quantizing,
+  /// and multiply the query's channel c by s[c] in the kernel (q.k is unchanged). Every key
+  /// channel then spans the same int8 range, so outlier channels no longer cost the others their
+  /// resolution; the query, quantized with two int8 digits per value, absorbs the factors.
   bool smooth_keys = true;
 };
 
@@ -237,7 +238,7 @@ class kv_cache {
     for (index_t d = 0; d < head_dim_; ++d) {
       float s = 1.0f;
       if (options_.smooth_keys && mean_spread > 0.0f && smooth[d] > 0.0f)
-        s = std::min(16.0f, std::max(1.0f / 16.0f, std::sqrt(smooth[d] / mean_spread)));
+        s = std::min(16.0f, std::max(1.0f / 16.0f, smooth[d] / mean_spread));
       smooth[d] = s;
     }
   }

@@ -209,21 +209,24 @@ void attention_rescale(float* o, index_t dim, float alpha) noexcept {
 // batch type): xsimd declares none of them where it has no architecture (the AArch64 scalar
 // build, -march=armv8-a+nosimd), and these branches are only instantiated for SIMD backends.
 
-/// int8 path: s[j] = float(dots[j]) * (q_scale * key_scales[j]) for j < n.
+/// int8 path: s[j] = (float(hi[j]) + float(lo[j]) / 127) * (q_scale * key_scales[j]) for j < n.
 template <class Arch>
-void attention_scores_from_dots(const std::int32_t* dots, const float* key_scales, float q_scale, index_t n,
-                                float* s) noexcept {
+void attention_scores_from_dots(const std::int32_t* hi, const std::int32_t* lo, const float* key_scales, float q_scale,
+                                index_t n, float* s) noexcept {
+  constexpr float lo_weight = 1.0f / 127.0f;
   index_t j = 0;
   if constexpr (attention_simd_v<Arch>) {
     using batch = float_batch<Arch>;
     using ibatch = xsimd::batch<std::int32_t, xsimd_arch_t<Arch>>;
     constexpr index_t W = static_cast<index_t>(batch::size);
-    const batch qs(q_scale);
-    for (; j + W <= n; j += W)
-      (to_float(ibatch::load_unaligned(dots + j)) * (qs * batch::load_unaligned(key_scales + j)))
-          .store_unaligned(s + j);
+    const batch qs(q_scale), lw(lo_weight);
+    for (; j + W <= n; j += W) {
+      const batch dot = xsimd::fma(to_float(ibatch::load_unaligned(lo + j)), lw, to_float(ibatch::load_unaligned(hi + j)));
+      (dot * (qs * batch::load_unaligned(key_scales + j))).store_unaligned(s + j);
+    }
   }
-  for (; j < n; ++j) s[j] = static_cast<float>(dots[j]) * (q_scale * key_scales[j]);
+  for (; j < n; ++j)
+    s[j] = (static_cast<float>(hi[j]) + static_cast<float>(lo[j]) * lo_weight) * (q_scale * key_scales[j]);
 }
 
 /// int8 path: w[j] = p[j] * value_scales[j] quantized to uint8 in [0, 127] against the row's
@@ -333,16 +336,18 @@ struct attention_workspace {
   aligned_buffer<float> q_scales;      // block rows
   aligned_buffer<float> scores;        // key tile + 16
   aligned_buffer<std::int32_t> dots;   // key tile + 16
+  aligned_buffer<std::int32_t> dots_lo;
   aligned_buffer<std::uint8_t> weights;
   aligned_buffer<std::int32_t> acc;    // value_dim
   aligned_buffer<float> dummy;         // output of padding rows (their P is zero)
   attention_workspace(index_t block_rows, index_t dim, index_t groups, index_t value_dim, index_t key_tile)
       : queries(static_cast<std::size_t>(block_rows * dim + 1)),
         q8(static_cast<std::size_t>(groups * 4 + 1)),
-        q8p(static_cast<std::size_t>(block_rows * groups * 4 + 1)),
+        q8p(static_cast<std::size_t>(2 * block_rows * groups * 4 + 1)),
         q_scales(static_cast<std::size_t>(block_rows)),
         scores(static_cast<std::size_t>(4 * (key_tile + 16))),
         dots(static_cast<std::size_t>(key_tile + 16)),
+        dots_lo(static_cast<std::size_t>(key_tile + 16)),
         weights(static_cast<std::size_t>(key_tile + 16)),
         acc(static_cast<std::size_t>(value_dim + 1)),
         dummy(static_cast<std::size_t>(value_dim + 1)) {}
@@ -459,13 +464,23 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
       qs[d] = q[d] * item.scale * src.channel_scales[d];
       max_abs = std::max(max_abs, std::fabs(qs[d]));
     }
+    // Two int8 digits: q ~ scale * (hi + lo / 127), |lo| <= 64. The second int8 dot product
+    // removes the query's rounding from the logits (half their int8 noise) for the price of
+    // one more vpdpbusd / SDOT per K load; K stays one int8 per channel in the cache.
+    const float scale_hi = max_abs / 127.0f;
     const float inverse = max_abs > 0.0f ? 127.0f / max_abs : 0.0f;
     std::int8_t* q8 = ws.q8.data();
+    std::uint8_t* prepared = ws.q8p.data() + r * 2 * groups * 4;
     for (index_t d = 0; d < dim; ++d)
       q8[d] = static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, std::nearbyint(qs[d] * inverse))));
     for (index_t d = dim; d < groups * 4; ++d) q8[d] = 0;
-    ops::prepare_query(q8, groups, ws.q8p.data() + r * groups * 4);
-    ws.q_scales[static_cast<std::size_t>(r)] = max_abs / 127.0f;
+    ops::prepare_query(q8, groups, prepared);
+    for (index_t d = 0; d < dim; ++d) {
+      const float residual = qs[d] - static_cast<float>(q8[d]) * scale_hi;
+      q8[d] = static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, std::nearbyint(residual * inverse * 127.0f))));
+    }
+    ops::prepare_query(q8, groups, prepared + groups * 4);
+    ws.q_scales[static_cast<std::size_t>(r)] = scale_hi;
     k_end = std::max(k_end, std::min(k1, item.limit(r0 + r)));
   }
   float* s = ws.scores.data();
@@ -481,10 +496,15 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
     for (index_t r = 0; r < rows; ++r) {
       const index_t count = std::min(nk, item.limit(r0 + r) - t0);
       if (count <= 0) continue;
-      const std::uint8_t* qp = ws.q8p.data() + r * groups * 4;
-      for (index_t j = 0; j < count; j += 16)
-        ops::dot_key_tile(qp, src.keys + (t0 + j) * groups * 4, src.key_sums + t0 + j, groups, dots + j);
-      attention_scores_from_dots<Arch>(dots, src.key_scales + t0, ws.q_scales[static_cast<std::size_t>(r)], count, s);
+      const std::uint8_t* qp = ws.q8p.data() + r * 2 * groups * 4;
+      std::int32_t* dots_lo = ws.dots_lo.data();
+      for (index_t j = 0; j < count; j += 16) {
+        const std::int8_t* tile_keys = src.keys + (t0 + j) * groups * 4;
+        ops::dot_key_tile(qp, tile_keys, src.key_sums + t0 + j, groups, dots + j);
+        ops::dot_key_tile(qp + groups * 4, tile_keys, src.key_sums + t0 + j, groups, dots_lo + j);
+      }
+      attention_scores_from_dots<Arch>(dots, dots_lo, src.key_scales + t0, ws.q_scales[static_cast<std::size_t>(r)],
+                                       count, s);
       float* o = st.o + r * st.ld;
       const float alpha = attention_softmax_step<Arch>(s, count, st.m[r], st.l[r]);
       const float w_scale = attention_quantize_weights<Arch>(s, src.value_scales + t0, count, w, dots);

@@ -170,13 +170,29 @@ void finite_range_row(const float* x, index_t n, float& lo, float& hi) noexcept 
     using A = xsimd_arch_t<Arch>;
     using fb = xsimd::batch<float, A>;
     constexpr index_t L = static_cast<index_t>(fb::size);
-    fb vmn(0.0f), vmx(0.0f);
+    const fb limit(big), zero(0.0f);
+    auto finite = [&](const fb& v) { return xsimd::select(xsimd::abs(v) <= limit, v, zero); };  // NaN compares false
+    // Four independent min/max chains: one chain is bound by the min/max latency, not the loads.
+    fb vmn(0.0f), vmx(0.0f), vmn1(0.0f), vmx1(0.0f), vmn2(0.0f), vmx2(0.0f), vmn3(0.0f), vmx3(0.0f);
+    for (; i + 4 * L <= n; i += 4 * L) {
+      const fb f0 = finite(fb::load_unaligned(x + i)), f1 = finite(fb::load_unaligned(x + i + L));
+      const fb f2 = finite(fb::load_unaligned(x + i + 2 * L)), f3 = finite(fb::load_unaligned(x + i + 3 * L));
+      vmn = xsimd::min(vmn, f0);
+      vmx = xsimd::max(vmx, f0);
+      vmn1 = xsimd::min(vmn1, f1);
+      vmx1 = xsimd::max(vmx1, f1);
+      vmn2 = xsimd::min(vmn2, f2);
+      vmx2 = xsimd::max(vmx2, f2);
+      vmn3 = xsimd::min(vmn3, f3);
+      vmx3 = xsimd::max(vmx3, f3);
+    }
     for (; i + L <= n; i += L) {
-      const fb v = fb::load_unaligned(x + i);
-      const fb f = xsimd::select(xsimd::abs(v) <= fb(big), v, fb(0.0f));  // NaN compares false
+      const fb f = finite(fb::load_unaligned(x + i));
       vmn = xsimd::min(vmn, f);
       vmx = xsimd::max(vmx, f);
     }
+    vmn = xsimd::min(xsimd::min(vmn, vmn1), xsimd::min(vmn2, vmn3));
+    vmx = xsimd::max(xsimd::max(vmx, vmx1), xsimd::max(vmx2, vmx3));
     alignas(64) float a[L], c[L];
     vmn.store_aligned(a);
     vmx.store_aligned(c);

@@ -40,6 +40,7 @@ LIGHTQ_ALWAYS_INLINE void f32_6x16_tile(const gemm_tile_args<float>& args) noexc
   const auto* a = static_cast<const float*>(args.a);
   const auto* w = static_cast<const WType*>(args.w);
   for (index_t k = args.kc; k > 0; --k) {
+    _mm_prefetch(reinterpret_cast<const char*>(w) + 1024, _MM_HINT_T0);  // weights stream once (GEMV)
     const __m256 b0 = load_weights_ymm(w);
     const __m256 b1 = load_weights_ymm(w + 8);
 #define LIGHTQ_FMA_ROW(r)                           \

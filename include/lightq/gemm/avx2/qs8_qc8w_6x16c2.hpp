@@ -42,6 +42,7 @@ LIGHTQ_ALWAYS_INLINE void qs8_6x16c2_tile(const gemm_tile_args<std::int32_t>& ar
   const auto* a = static_cast<const std::int16_t*>(args.a);
   const auto* w = static_cast<const std::int8_t*>(args.w);
   for (index_t pairs = args.kc / 2; pairs > 0; --pairs) {
+    _mm_prefetch(reinterpret_cast<const char*>(w) + 1024, _MM_HINT_T0);  // weights stream once (GEMV)
     const __m256i b0 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(w)));
     const __m256i b1 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(w + 16)));
 #define LIGHTQ_MADD_ROW(r)                                                        \

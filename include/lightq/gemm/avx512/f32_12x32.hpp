@@ -49,6 +49,8 @@ LIGHTQ_ALWAYS_INLINE void f32_12x32_tile(const gemm_tile_args<float>& args) noex
   const auto* a = static_cast<const float*>(args.a);
   const auto* w = static_cast<const WType*>(args.w);
   for (index_t k = args.kc; k > 0; --k) {
+    _mm_prefetch(reinterpret_cast<const char*>(w) + 2048, _MM_HINT_T0);  // weights stream once (GEMV)
+    if constexpr (sizeof(WType) == 4) _mm_prefetch(reinterpret_cast<const char*>(w) + 2048 + 64, _MM_HINT_T0);
     const __m512 b0 = load_weights_zmm(w);
     const __m512 b1 = load_weights_zmm(w + 16);
 #define LIGHTQ_FMA_ROW(r)                                    \

@@ -56,7 +56,8 @@ TEST_CASE_TEMPLATE("conv2d q8 equals the reference bit for bit over the sweep", 
     check_case<T>(c, salt++, acts[i % 4], i % 3 != 2);
     ++i;
   }
-  MESSAGE(cases.size(), " cases on backend ", std::string(test_arch::name));
+  MESSAGE(cases.size(), " cases on backend ", std::string(test_arch::name), ", int8 kernel ",
+          std::string(detail::conv_q8_kernel<test_arch>::name));
 }
 
 TEST_CASE("conv2d q8 strided (non-contiguous) views and threads") {

@@ -17,8 +17,15 @@ namespace detail {
 /// A holds x - zx as int16 ([-255, 255]) and W the weights as int16: each smlal lane adds one
 /// product (at most 32385) to an int32 accumulator, so nothing saturates or wraps for K within
 /// conv2d_max_exact_k.
+#if defined(LIGHTQ_HAS_NEON_DOTPROD)
+inline constexpr bool conv_sdot_compiled = true;
+#else
+inline constexpr bool conv_sdot_compiled = false;
+#endif
+
 template <class Arch>
-struct conv_q8_kernel<Arch, std::enable_if_t<arch_has_v<Arch, arch::neon>>> {
+struct conv_q8_kernel<Arch, std::enable_if_t<arch_has_v<Arch, arch::neon> &&
+                                             !(conv_sdot_compiled && arch_has_v<Arch, arch::neon_dotprod>)>> {
   static constexpr index_t mr = 4;
   static constexpr index_t nr = 16;
   static constexpr index_t kr = 1;

@@ -52,14 +52,28 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
   template <int N>
   static void accumulate_block(const std::uint8_t* w, const std::int8_t* values, index_t count, index_t value_dim,
                                index_t d0, std::int32_t* acc) noexcept {
-    __m512i a[N];
-    for (int i = 0; i < N; ++i) a[i] = _mm512_loadu_si512(acc + d0 + 16 * i);
-    for (index_t g = 0; g < count; ++g) {
+    // N accumulators, doubled for N < 8 (even / odd groups) so that at least 8 independent
+    // vpdpbusd chains hide its latency.
+    constexpr int S = N < 8 ? 2 : 1;
+    __m512i a[S][N];
+    for (int i = 0; i < N; ++i) {
+      a[0][i] = _mm512_loadu_si512(acc + d0 + 16 * i);
+      if (S == 2) a[S - 1][i] = _mm512_setzero_si512();
+    }
+    index_t g = 0;
+    for (; g + S <= count; g += S)
+      for (int h = 0; h < S; ++h) {
+        const __m512i wb = _mm512_set1_epi32(attention_load_i32(w + (g + h) * 4));
+        const std::int8_t* p = values + (g + h) * value_dim * 4 + d0 * 4;
+        for (int i = 0; i < N; ++i) a[h][i] = _mm512_dpbusd_epi32(a[h][i], wb, _mm512_loadu_si512(p + 64 * i));
+      }
+    for (; g < count; ++g) {
       const __m512i wb = _mm512_set1_epi32(attention_load_i32(w + g * 4));
       const std::int8_t* p = values + g * value_dim * 4 + d0 * 4;
-      for (int i = 0; i < N; ++i) a[i] = _mm512_dpbusd_epi32(a[i], wb, _mm512_loadu_si512(p + 64 * i));
+      for (int i = 0; i < N; ++i) a[0][i] = _mm512_dpbusd_epi32(a[0][i], wb, _mm512_loadu_si512(p + 64 * i));
     }
-    for (int i = 0; i < N; ++i) _mm512_storeu_si512(acc + d0 + 16 * i, a[i]);
+    for (int i = 0; i < N; ++i)
+      _mm512_storeu_si512(acc + d0 + 16 * i, S == 2 ? _mm512_add_epi32(a[0][i], a[S - 1][i]) : a[0][i]);
   }
 
   static void accumulate_values(const std::uint8_t* w, const std::int8_t* values, index_t count, index_t value_dim,

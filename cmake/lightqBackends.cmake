@@ -11,13 +11,14 @@ set(LIGHTQ_FLAGS_neon -march=armv8-a)
 set(LIGHTQ_FLAGS_neon_dotprod -march=armv8.2-a+dotprod+fp16)
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
-  set(LIGHTQ_BACKENDS scalar neon neon_dotprod)
+  set(_lightq_default_backends scalar neon neon_dotprod)
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
-  set(LIGHTQ_BACKENDS scalar avx2 avx512_vnni)
+  set(_lightq_default_backends scalar avx2 avx512_vnni)
 else()
-  set(LIGHTQ_BACKENDS scalar)
+  set(_lightq_default_backends scalar)
 endif()
-set(LIGHTQ_BACKENDS "${LIGHTQ_BACKENDS}" CACHE STRING "Backends to build tests and benchmarks for")
+# A cache entry (e.g. from a preset: -DLIGHTQ_BACKENDS="scalar;avx512_vnni") wins.
+set(LIGHTQ_BACKENDS "${_lightq_default_backends}" CACHE STRING "Backends to build tests and benchmarks for")
 
 # Finds a host header-only package (doctest) for a cross build without exposing /usr/include.
 function(lightq_stage_host_header target header_dir)

@@ -54,7 +54,7 @@ struct conv_q8_kernel {
 template <class W>
 LIGHTQ_ALWAYS_INLINE float conv_weight_to_float(W w) noexcept {
   if constexpr (std::is_same_v<W, std::uint16_t>)
-    return half_to_float(w);
+    return lightq::half_to_float(w);  // qualified: other modules add detail:: converters
   else
     return w;
 }

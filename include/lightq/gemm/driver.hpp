@@ -19,7 +19,7 @@ enum gemm_scratch_slot : std::size_t {
   gemm_slot_rows = 1,
   gemm_slot_columns = 2,
   gemm_slot_dynamic = 3,
-  gemm_slot_partial = 4  ///< one per task from here
+  gemm_slot_partial = 4  ///< K-slice partial accumulators of every task
 };
 
 /// One GEMM after validation: C[m, n] = stage(A[m, k] * W[n, k]^T). `a` holds the packed
@@ -76,15 +76,13 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
   const index_t w_panel = Kernel::w_layout::panel_size(job.k_padded);
   const index_t a_panel = Kernel::a_layout::panel_size(job.k_padded);
 
-  std::vector<acc_t*> partials(static_cast<std::size_t>(tasks), nullptr);
-  if (k_blocks > 1)
-    for (index_t t = 0; t < tasks; ++t)
-      partials[static_cast<std::size_t>(t)] = ctx.scratch_as<acc_t>(gemm_slot_partial + static_cast<std::size_t>(t),
-                                                                     static_cast<std::size_t>(mc * nc));
+  // One mc x nc block of K-slice partials per task, in one scratch slot (no allocation once sized).
+  acc_t* partials =
+      k_blocks > 1 ? ctx.scratch_as<acc_t>(gemm_slot_partial, static_cast<std::size_t>(tasks * mc * nc)) : nullptr;
 
   ctx.run(tasks, [&](index_t task) {
     const auto range = split_range(items, tasks, task);
-    acc_t* partial = partials[static_cast<std::size_t>(task)];
+    acc_t* partial = partials ? partials + task * mc * nc : nullptr;
     for (index_t item = range.first; item < range.second; ++item) {
       const index_t mb0 = (item % m_blocks) * mc;
       const index_t nb0 = (item / m_blocks) * nc;

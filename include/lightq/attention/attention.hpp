@@ -26,7 +26,7 @@ inline constexpr index_t attention_block_rows = 32;
 template <class Arch, class Out>
 LIGHTQ_ALWAYS_INLINE void attention_store(Out* dst, float x) noexcept {
   if constexpr (std::is_same_v<Out, half>)
-    *dst = half::from_bits(float_to_half_bits(x));
+    *dst = half::from_bits(lightq::float_to_half_bits(x));
   else
     *dst = x;
 }

@@ -171,8 +171,8 @@ class kv_cache {
               std::uint16_t* kd = key_f16(slab) + (tokens_ + t) * head_dim_;
               std::uint16_t* vd = value_f16(slab) + (tokens_ + t) * head_dim_;
               for (index_t d = 0; d < head_dim_; ++d) {
-                kd[d] = float_to_half_bits(k(b, h, t, d));
-                vd[d] = float_to_half_bits(v(b, h, t, d));
+                kd[d] = lightq::float_to_half_bits(k(b, h, t, d));
+                vd[d] = lightq::float_to_half_bits(v(b, h, t, d));
               }
             }
             break;

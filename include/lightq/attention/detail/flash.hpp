@@ -51,7 +51,7 @@ LIGHTQ_ALWAYS_INLINE float attention_to_float(float x) noexcept {
 }
 template <class Arch>
 LIGHTQ_ALWAYS_INLINE float attention_to_float(std::uint16_t h) noexcept {
-  return half_to_float(h);
+  return lightq::half_to_float(h);
 }
 
 template <class Arch>

@@ -152,6 +152,27 @@ void attention_accumulate(const float* p, index_t ld, const T* v, index_t v_stri
   }
 }
 
+/// exp(x) for the softmax (x <= 0 after the running max is subtracted; -inf gives 0): Cody-Waite
+/// reduction x = n ln2 + r, |r| <= ln2/2, the Cephes expf polynomial (about 1 ulp), times 2^n.
+/// Cheaper than xsimd::exp (no overflow or subnormal handling, not needed here).
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE float_batch<Arch> attention_exp(const float_batch<Arch>& x) noexcept {
+  using batch = float_batch<Arch>;
+  const batch clamped = xsimd::max(x, batch(-87.0f));  // exp(-87) is still a normal float
+  const batch n = xsimd::nearbyint(clamped * batch(1.44269504088896341f));
+  batch r = xsimd::fma(n, batch(-0.693359375f), clamped);
+  r = xsimd::fma(n, batch(2.12194440e-4f), r);
+  batch p(1.9875691500e-4f);
+  p = xsimd::fma(p, r, batch(1.3981999507e-3f));
+  p = xsimd::fma(p, r, batch(8.3334519073e-3f));
+  p = xsimd::fma(p, r, batch(4.1665795894e-2f));
+  p = xsimd::fma(p, r, batch(1.6666665459e-1f));
+  p = xsimd::fma(p, r, batch(5.0000001201e-1f));
+  p = xsimd::fma(p, r * r, r) + batch(1.0f);
+  const batch result = ldexp(p, to_int(n));  // xsimd's, by argument-dependent lookup
+  return select(x < batch(-87.0f), batch(0.0f), result);  // xsimd::select by ADL
+}
+
 /// Online softmax step of one query row over n >= 1 new scores (s has room for n rounded up to
 /// the lanes): updates the running max m and sum l, turns s into p = exp(s - m_new), and returns
 /// alpha = exp(m_old - m_new), the factor of the row's previous output (0 when m_old = -inf).
@@ -180,7 +201,7 @@ float attention_softmax_step(float* s, index_t n, float& m, float& l) noexcept {
     const batch mb(m_new);
     batch vsum(0.0f);
     for (index_t j = 0; j < padded; j += W) {
-      const batch p = xsimd::exp(batch::load_unaligned(s + j) - mb);
+      const batch p = attention_exp<Arch>(batch::load_unaligned(s + j) - mb);
       p.store_unaligned(s + j);
       vsum += p;
     }
@@ -316,7 +337,7 @@ struct attention_dense_source {
 
 /// int8 keys and values in kv_cache's qs8 layout.
 struct attention_qs8_source {
-  static constexpr index_t key_tile = 64;
+  static constexpr index_t key_tile = 128;
   const std::int8_t* keys = nullptr;
   const float* key_scales = nullptr;
   const std::int32_t* key_sums = nullptr;

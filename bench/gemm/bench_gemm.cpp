@@ -170,7 +170,7 @@ void register_scaling() {
         benchmark::ClobberMemory();
       }
       const double ops = 2.0 * double(s.m) * double(s.n) * double(s.k);
-      state.counters["GOP/s"] = benchmark::Counter(ops, benchmark::Counter::kIsIterationInvariantRate);
+      state.counters["GOP/s"] = benchmark::Counter(ops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);  // in 1e9 ops/s, like report()
       state.counters["threads"] = double(t);
     })->Unit(benchmark::kMillisecond)->UseRealTime();
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the lightq benchmarks, then writes docs/benchmarks.md and its plots.
 #
-#   bash bench/run.sh                 full run (all benchmarks, 5 repetitions, medians)
+#   bash bench/run.sh                 the standard run (every SIMD backend, 3 repetitions, medians;
+#                                     ~10 minutes here) and docs/benchmarks.md
 #   bash bench/run.sh --quick         smoke run (small filter, 1 repetition, short times)
 #   bash bench/run.sh --filter REGEX  only benchmarks whose name matches REGEX
 #
@@ -9,8 +10,9 @@
 # --no-install (never call apt-get), --cpu N (core to pin to), --cores N (pin to N cores, for
 # multi-thread benchmarks; exported as LIGHTQ_BENCH_MAX_THREADS), --compilers "g++ clang++"
 # (build and run once per compiler; the report compares them), --backends "avx2 avx512_vnni"
-# (run only these backends' executables). CXX=clang++ picks the compiler.
-# A full run executes ~1,000 benchmarks x 5 repetitions: expect 30-60 minutes on 2 shared cores.
+# (run only these backends' executables; "all" adds the scalar reference, which is slow).
+# CXX=clang++ picks the compiler. --repetitions 5 --backends all is the exhaustive run
+# (~1,000 benchmarks per backend: expect 30-60 minutes on 2 shared cores).
 # On a fresh Debian/Ubuntu machine it installs what is missing (apt-get when root; otherwise it
 # prints the exact command and stops). Runs pinned to one core, one thread.
 set -euo pipefail
@@ -20,8 +22,8 @@ cd "$repo"
 
 quick=0
 filter=""
-repetitions=5
-min_time=0.2
+repetitions=3
+min_time=0.1
 build_dir="build/bench"
 report=1
 install=1
@@ -145,7 +147,11 @@ for compiler in $compilers; do
   mapfile -t executables < <(find "$dir/bench" -maxdepth 1 -type f -name 'lightq_bench_*' -perm -u+x |
     awk '{ n = $0; b = 9; if (n ~ /_scalar$/) b = 0; else if (n ~ /_avx2$/) b = 1; else if (n ~ /_avx512_vnni$/) b = 2;
            else if (n ~ /_neon$/) b = 3; else if (n ~ /_neon_dotprod$/) b = 4; print b "\t" n }' | sort | cut -f2)
-  if [[ -n $backends ]]; then  # keep lightq_bench_<module>_<backend> of the backends asked for
+  if [[ -z $backends ]]; then  # default: every SIMD backend; the scalar twin only when asked for
+    kept=()
+    for exe in "${executables[@]}"; do [[ $exe =~ _scalar$ ]] || kept+=("$exe"); done
+    (( ${#kept[@]} > 0 )) && executables=("${kept[@]}")
+  elif [[ $backends != all ]]; then  # keep lightq_bench_<module>_<backend> of the backends asked for
     kept=()
     for exe in "${executables[@]}"; do
       for b in $backends; do

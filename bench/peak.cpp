@@ -851,4 +851,8 @@ std::string describe_peaks(const machine_peaks& p) {
   return out.str();
 }
 
+std::uint64_t read_stream(const unsigned char* p, std::size_t bytes) {
+  return read_stream_width<vec_t>(p, bytes);
+}
+
 }  // namespace lightq::bench

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,10 @@ std::string describe_peaks(const machine_peaks& p);
 
 /// Last-level cache size in bytes (sysfs, then sysconf, else 32 MiB).
 std::size_t llc_size_bytes();
+
+/// Reads every byte of [p, p + bytes) once with the widest vectors of this executable's flags
+/// (8 independent xor chains) and returns a checksum: the loop the DRAM-read probe times.
+std::uint64_t read_stream(const unsigned char* p, std::size_t bytes);
 
 /// True when the CPU running this process can execute this executable's backend.
 bool cpu_runs_this_backend();

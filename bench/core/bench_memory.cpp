@@ -28,40 +28,10 @@ unsigned char* buffer_of(std::size_t bytes, int slot) {
   return b.data();
 }
 
-#if defined(__AVX512F__)
-constexpr int kVectorBytes = 64;
-#elif defined(__AVX2__)
-constexpr int kVectorBytes = 32;
-#else
-constexpr int kVectorBytes = 16;
-#endif
-typedef long long vec_t __attribute__((vector_size(kVectorBytes), aligned(kVectorBytes)));
-
-// Reads every byte once with the backend's widest vectors, 8 independent chains.
-std::uint64_t read_stream(const unsigned char* p, std::size_t bytes) {
-  const vec_t* v = reinterpret_cast<const vec_t*>(p);
-  const std::size_t count = bytes / sizeof(vec_t) / 8 * 8;
-  vec_t a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
-  for (std::size_t i = 0; i < count; i += 8) {
-    a0 ^= v[i + 0];
-    a1 ^= v[i + 1];
-    a2 ^= v[i + 2];
-    a3 ^= v[i + 3];
-    a4 ^= v[i + 4];
-    a5 ^= v[i + 5];
-    a6 ^= v[i + 6];
-    a7 ^= v[i + 7];
-  }
-  const vec_t s = a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ a5 ^ a6 ^ a7;
-  std::uint64_t r = 0;
-  for (int i = 0; i < kVectorBytes / 8; ++i) r ^= static_cast<std::uint64_t>(s[i]);
-  return r;
-}
-
 void read_benchmark(benchmark::State& state, std::size_t bytes) {
   const unsigned char* p = buffer_of(bytes, 0);
   for (auto _ : state) {
-    std::uint64_t r = read_stream(p, bytes);
+    std::uint64_t r = lightq::bench::read_stream(p, bytes);
     benchmark::DoNotOptimize(r);
   }
   lightq::bench::report(state, 0, static_cast<double>(bytes), peak_kind::bandwidth);

@@ -186,6 +186,13 @@ TEST_CASE("gemm q8: results do not depend on the thread count") {
   CHECK(!calls.empty());
 }
 
+TEST_CASE("gemm q8: several cache blocks in M, N and K (block edges, partial sums, loop order)") {
+  const lt::gemm_shape s{backend_kernel::mc_block + backend_kernel::mr + 1, backend_kernel::nc_block + backend_kernel::nr + 3,
+                         backend_kernel::kc_block + 2 * backend_kernel::kr + 1, false};
+  check_q8_case<std::int8_t, std::int8_t>(s, 91);
+  check_q8_case<std::uint8_t, float>(s, 92);
+}
+
 TEST_CASE("gemm q8: zero-sized dimensions") {
   for (const auto& s : {lt::gemm_shape{0, 5, 7, false}, lt::gemm_shape{4, 0, 7, false}, lt::gemm_shape{4, 5, 0, false},
                         lt::gemm_shape{0, 0, 0, false}}) {

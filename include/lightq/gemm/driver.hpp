@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "lightq/gemm/microkernel.hpp"
 #include "lightq/gemm/packing.hpp"
@@ -33,6 +34,14 @@ struct gemm_job {
   gemm_output_tile out;
   std::size_t out_element_size = 4;  ///< unused (the output kind implies it); kept for callers
 };
+
+/// Loop order of a kernel's tiles inside a cache block: `static constexpr bool streams_a = true`
+/// in a kernel puts the column panels outside (its weight panel stays in L1 while the
+/// activation panels stream); otherwise the row panels are outside.
+template <class Kernel, class = void>
+inline constexpr bool gemm_kernel_streams_a_v = false;
+template <class Kernel>
+inline constexpr bool gemm_kernel_streams_a_v<Kernel, std::void_t<decltype(Kernel::streams_a)>> = Kernel::streams_a;
 
 /// Packs the activations x[M, K] into row panels with `pack(rows_view, dst)`, the panels split
 /// across the context's tasks when the copy is large enough to be worth it.
@@ -91,23 +100,30 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
       for (index_t kb = 0, kblock = 0; kblock < k_blocks; ++kblock, kb += kc_block) {
         const index_t kc = std::min(kc_block, job.k_padded - kb);
         const bool first = kblock == 0, last = kblock + 1 == k_blocks;
-        for (index_t i0 = mb0; i0 < m_end; i0 += MR) {
-          for (index_t j0 = nb0; j0 < n_end; j0 += NR) {
-            const typename Kernel::w_type* w = job.w + (j0 / NR) * w_panel + kb * NR;
-            gemm_tile_args<acc_t> args;
-            args.rows = std::min(MR, job.m - i0);
-            args.cols = std::min(NR, job.n - j0);
-            args.kc = kc;
-            args.a = job.a + (i0 / MR) * a_panel + kb * MR;
-            args.w = w;
-            args.accumulate = !first;
-            args.partial = partial ? partial + (i0 - mb0) * nc + (j0 - nb0) : nullptr;
-            args.partial_stride = nc;
-            args.out = last ? &job.out : nullptr;
-            args.row0 = i0;
-            args.col0 = j0;
-            Kernel::run(args);
-          }
+        const auto tile = [&](index_t i0, index_t j0) {
+          gemm_tile_args<acc_t> args;
+          args.rows = std::min(MR, job.m - i0);
+          args.cols = std::min(NR, job.n - j0);
+          args.kc = kc;
+          args.a = job.a + (i0 / MR) * a_panel + kb * MR;
+          args.w = job.w + (j0 / NR) * w_panel + kb * NR;
+          args.accumulate = !first;
+          args.partial = partial ? partial + (i0 - mb0) * nc + (j0 - nb0) : nullptr;
+          args.partial_stride = nc;
+          args.out = last ? &job.out : nullptr;
+          args.row0 = i0;
+          args.col0 = j0;
+          Kernel::run(args);
+        };
+        if constexpr (gemm_kernel_streams_a_v<Kernel>) {
+          // Column panels outside: the kc-deep weight panel stays in L1 while the row panels
+          // of the block stream from L2 under it.
+          for (index_t j0 = nb0; j0 < n_end; j0 += NR)
+            for (index_t i0 = mb0; i0 < m_end; i0 += MR) tile(i0, j0);
+        } else {
+          // Row panels outside: the activation panel stays in L1, the weight panels stream.
+          for (index_t i0 = mb0; i0 < m_end; i0 += MR)
+            for (index_t j0 = nb0; j0 < n_end; j0 += NR) tile(i0, j0);
         }
       }
     }

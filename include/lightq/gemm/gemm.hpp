@@ -134,7 +134,10 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
                                    static_cast<std::size_t>(m_panels * kernel::a_layout::panel_size(w.k_padded())));
   auto* row_zero_points = ctx.scratch_as<std::int32_t>(gemm_slot_rows, static_cast<std::size_t>(2 * m));
   auto* row_scales = reinterpret_cast<float*>(row_zero_points + m);
-  auto* column_multipliers = ctx.scratch_as<float>(gemm_slot_columns, static_cast<std::size_t>(n));
+  // Per column: the requantization multiplier, then (one zero point for every row) the
+  // correction bias - zp * column_sum folded into one int32.
+  auto* column_multipliers = ctx.scratch_as<float>(gemm_slot_columns, static_cast<std::size_t>(2 * n));
+  auto* column_offsets = reinterpret_cast<std::int32_t*>(column_multipliers + n);
 
   if constexpr (std::is_same_v<X, float>) {  // qd8: quantize each row on the fly (quant/quantize.hpp)
     auto* q = ctx.scratch_as<std::int8_t>(gemm_slot_dynamic, static_cast<std::size_t>(m * k) +
@@ -185,6 +188,11 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
   job.out.bias_i32 = bias_i32;
   job.out.bias_f32 = bias_f32;
   job.out.row_scales = row_scales;
+  if constexpr (!std::is_same_v<X, float>) {
+    for (index_t j = 0; j < n; ++j)
+      column_offsets[j] = gemm_correct_int32(0, row_zero_points[0], w.column_sums()[j], bias_i32 ? bias_i32[j] : 0);
+    job.out.column_offsets = column_offsets;
+  }
   if constexpr (is_q8_v<Y>) {
     for (index_t j = 0; j < n; ++j) column_multipliers[j] = x_quant.scale * w.scales()[j] / y_quant.scale;
     job.out.column_multipliers = column_multipliers;
@@ -210,7 +218,7 @@ void linear_float(const matrix_view<const float>& x, const packed_weights<W, Arc
   const index_t m_panels = divide_round_up(m, kernel::mr);
   auto* a = ctx.scratch_as<float>(gemm_slot_packed_a, static_cast<std::size_t>(m_panels * kernel::a_layout::panel_size(w.k_padded())));
   pack_activation_panels<kernel>(ctx, x, w.k_padded(), a, [&](const matrix_view<const float>& rows, float* dst) {
-    pack_activations<kernel>(rows, w.k_padded(), [](float v, index_t) { return v; }, dst);
+    pack_activations_f32<kernel>(rows, w.k_padded(), dst);
   });
   row_contiguous_output<float> out_buffer(y);
   gemm_job<kernel> job;

@@ -35,7 +35,7 @@ enum class gemm_output_kind : std::uint8_t { int8, uint8, int32, float32 };
 /// Output stage of a GEMM job: element (i, j) of the job's output and the per-row / per-column
 /// arrays at index i / j (kernels pass their tile's row0 / col0 through store_gemm_tile).
 /// Integer kernels (Acc = int32): v = acc - row_zero_points[i] * column_sums[j] (+ bias_i32[j]),
-/// all modulo 2^32; then
+/// all modulo 2^32 (or acc + column_offsets[j] where given: the same value); then
 ///   int32   -> v
 ///   int8/u8 -> requantize_fp32(v, column_multipliers[j], bounds)
 ///   float32 -> clamp(fma(float(v) * column_multipliers[j], row_scales[i], bias_f32[j] or 0))
@@ -47,6 +47,10 @@ struct gemm_output_tile {
   const std::int32_t* column_sums = nullptr;      ///< integer: sum_k w[j][k], per column
   const std::int32_t* row_zero_points = nullptr;  ///< integer: zero point of each row in the packed encoding
   const std::int32_t* bias_i32 = nullptr;         ///< integer outputs: int32 bias or null
+  /// integer, optional: when every row has the same zero point zp, bias_i32[j] - zp * column_sums[j]
+  /// (modulo 2^32) per column; the stage then adds it and ignores row_zero_points, column_sums
+  /// and bias_i32 (same bits, fewer instructions)
+  const std::int32_t* column_offsets = nullptr;
   const float* column_multipliers = nullptr;      ///< integer: requant multiplier or weight scale per column
   const float* row_scales = nullptr;              ///< integer -> float32: activation scale per row
   const float* bias_f32 = nullptr;                ///< float32 outputs: bias or null
@@ -96,6 +100,7 @@ struct gemm_tile_args {
 ///   static constexpr index_t kc_block, mc_block, nc_block;  // cache blocking (kc_block % kr == 0,
 ///                                           // mc_block % mr == 0, nc_block % nr == 0)
 ///   static void run(const gemm_tile_args<acc_type>& args) noexcept;
+///   static constexpr bool streams_a = true;  // optional: tile loop order (gemm/driver.hpp)
 ///
 /// Kernels are stateless: no allocation, no threads, no statics, no validation.
 /// Finishing a tile (args.out set) goes through detail::finish_gemm_tile<Arch>, shared by all.

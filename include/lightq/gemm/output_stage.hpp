@@ -47,7 +47,9 @@ LIGHTQ_ALWAYS_INLINE void gemm_finish_scalar(Acc acc, index_t i, index_t j, cons
     y = std::min(std::max(y, o.min), o.max);
     static_cast<float*>(o.data)[i * o.row_stride + j] = y;
   } else {
-    const std::int32_t v = gemm_correct_int32(acc, o.row_zero_points[i], o.column_sums[j], o.bias_i32 ? o.bias_i32[j] : 0);
+    const std::int32_t v =
+        o.column_offsets ? gemm_correct_int32(acc, 0, 0, o.column_offsets[j])
+                         : gemm_correct_int32(acc, o.row_zero_points[i], o.column_sums[j], o.bias_i32 ? o.bias_i32[j] : 0);
     switch (o.kind) {
       case gemm_output_kind::int32:
         static_cast<std::int32_t*>(o.data)[i * o.row_stride + j] = v;
@@ -85,6 +87,7 @@ void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t 
   if (o.column_sums) o.column_sums += col0;
   if (o.row_zero_points) o.row_zero_points += row0;
   if (o.bias_i32) o.bias_i32 += col0;
+  if (o.column_offsets) o.column_offsets += col0;
   if (o.column_multipliers) o.column_multipliers += col0;
   if (o.row_scales) o.row_scales += row0;
   if (o.bias_f32) o.bias_f32 += col0;
@@ -96,35 +99,63 @@ void finish_gemm_tile(const Acc* acc, index_t acc_stride, index_t rows, index_t 
     using ib = xsimd::batch<std::int32_t, xarch>;
     constexpr index_t width = static_cast<index_t>(fb::size);
     vector_cols = cols / width * width;
-    for (index_t i = 0; i < rows; ++i) {
-      const Acc* row = acc + i * acc_stride;
-      for (index_t j = 0; j < vector_cols; j += width) {
-        if constexpr (std::is_same_v<Acc, float>) {
-          fb y = fb::load_unaligned(row + j);
-          if (o.bias_f32) y = y + fb::load_unaligned(o.bias_f32 + j);
-          y = xsimd::min(xsimd::max(y, fb(o.min)), fb(o.max));
-          y.store_unaligned(static_cast<float*>(o.data) + i * o.row_stride + j);
-        } else {
-          ib v = ib::load_unaligned(row + j) - ib(o.row_zero_points[i]) * ib::load_unaligned(o.column_sums + j);
-          if (o.bias_i32) v = v + ib::load_unaligned(o.bias_i32 + j);
-          if (o.kind == gemm_output_kind::int32) {
-            v.store_unaligned(static_cast<std::int32_t*>(o.data) + i * o.row_stride + j);
-          } else if (o.kind == gemm_output_kind::float32) {
-            const fb bias = o.bias_f32 ? fb::load_unaligned(o.bias_f32 + j) : fb(0.0f);
-            fb y = fused_multiply_add<xarch>(xsimd::to_float(v) * fb::load_unaligned(o.column_multipliers + j),
-                                             fb(o.row_scales[i]), bias);
+    // One loop nest per output kind and correction form: no test in the inner loop.
+    const auto rows_loop = [&](auto kind_tag, auto offsets_tag) {
+      constexpr gemm_output_kind kind = decltype(kind_tag)::value;
+      constexpr bool offsets = decltype(offsets_tag)::value;
+      for (index_t i = 0; i < rows; ++i) {
+        const Acc* row = acc + i * acc_stride;
+        for (index_t j = 0; j < vector_cols; j += width) {
+          if constexpr (std::is_same_v<Acc, float>) {
+            fb y = fb::load_unaligned(row + j);
+            if (o.bias_f32) y = y + fb::load_unaligned(o.bias_f32 + j);
             y = xsimd::min(xsimd::max(y, fb(o.min)), fb(o.max));
             y.store_unaligned(static_cast<float*>(o.data) + i * o.row_stride + j);
           } else {
-            const ib q = requantize_fp32(v, fb::load_unaligned(o.column_multipliers + j), o.bounds);
-            if (o.kind == gemm_output_kind::int8)
-              store_narrow<xarch>(static_cast<std::int8_t*>(o.data) + i * o.row_stride + j, q);
-            else
-              store_narrow<xarch>(static_cast<std::uint8_t*>(o.data) + i * o.row_stride + j, q);
+            ib v = ib::load_unaligned(row + j);
+            if constexpr (offsets) {
+              v = v + ib::load_unaligned(o.column_offsets + j);
+            } else {
+              v = v - ib(o.row_zero_points[i]) * ib::load_unaligned(o.column_sums + j);
+              if (o.bias_i32) v = v + ib::load_unaligned(o.bias_i32 + j);
+            }
+            if constexpr (kind == gemm_output_kind::int32) {
+              v.store_unaligned(static_cast<std::int32_t*>(o.data) + i * o.row_stride + j);
+            } else if constexpr (kind == gemm_output_kind::float32) {
+              const fb bias = o.bias_f32 ? fb::load_unaligned(o.bias_f32 + j) : fb(0.0f);
+              fb y = fused_multiply_add<xarch>(xsimd::to_float(v) * fb::load_unaligned(o.column_multipliers + j),
+                                               fb(o.row_scales[i]), bias);
+              y = xsimd::min(xsimd::max(y, fb(o.min)), fb(o.max));
+              y.store_unaligned(static_cast<float*>(o.data) + i * o.row_stride + j);
+            } else {
+              const ib q = requantize_fp32(v, fb::load_unaligned(o.column_multipliers + j), o.bounds);
+              if constexpr (kind == gemm_output_kind::int8)
+                store_narrow<xarch>(static_cast<std::int8_t*>(o.data) + i * o.row_stride + j, q);
+              else
+                store_narrow<xarch>(static_cast<std::uint8_t*>(o.data) + i * o.row_stride + j, q);
+            }
           }
         }
       }
-    }
+    };
+    using kind_int8 = std::integral_constant<gemm_output_kind, gemm_output_kind::int8>;
+    using kind_uint8 = std::integral_constant<gemm_output_kind, gemm_output_kind::uint8>;
+    using kind_int32 = std::integral_constant<gemm_output_kind, gemm_output_kind::int32>;
+    using kind_float = std::integral_constant<gemm_output_kind, gemm_output_kind::float32>;
+    const auto dispatch = [&](auto offsets_tag) {
+      switch (o.kind) {
+        case gemm_output_kind::int8: rows_loop(kind_int8{}, offsets_tag); break;
+        case gemm_output_kind::uint8: rows_loop(kind_uint8{}, offsets_tag); break;
+        case gemm_output_kind::int32: rows_loop(kind_int32{}, offsets_tag); break;
+        case gemm_output_kind::float32: rows_loop(kind_float{}, offsets_tag); break;
+      }
+    };
+    if constexpr (std::is_same_v<Acc, float>)
+      rows_loop(kind_float{}, std::false_type{});
+    else if (o.column_offsets)
+      dispatch(std::true_type{});
+    else
+      dispatch(std::false_type{});
   }
 #endif
   for (index_t i = 0; i < rows; ++i)

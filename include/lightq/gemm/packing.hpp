@@ -6,8 +6,13 @@
 #include <cstring>
 #include <type_traits>
 
+#include "lightq/core/arch.hpp"
 #include "lightq/gemm/microkernel.hpp"
 #include "lightq/tensor/tensor_view.hpp"
+
+#if defined(LIGHTQ_HAS_AVX2)
+#include <immintrin.h>
+#endif
 
 namespace lightq {
 namespace detail {
@@ -31,6 +36,44 @@ void pack_panels(index_t rows, index_t k, index_t k_padded, Get&& get, T* dst) n
     for (index_t r = 0; r < r_end; ++r)
       for (index_t kk = 0; kk < k; ++kk) panel[Layout::offset(r, kk)] = get(p * panel_rows + r, kk);
   }
+}
+
+/// Writes one full panel of `MR` rows whose elements are 4-byte units (fp32 values, or groups
+/// of four int8): unit g of row r (at rows + r * row_stride + 4 * g, XORed with `mask`) goes to
+/// panel + (g * MR + r) * 4, for g < units. This is a transpose of 4-byte units; on x86 four
+/// rows go through a 4 x 4 SSE transpose at a time (same bytes as the scalar loop).
+template <class Arch, index_t MR>
+LIGHTQ_ALWAYS_INLINE void pack_dword_panel(const unsigned char* rows, index_t row_stride, index_t units, std::uint32_t mask,
+                                           unsigned char* panel) noexcept {
+  index_t g = 0;
+#if defined(LIGHTQ_HAS_AVX2)
+  if constexpr (arch_has_v<Arch, arch::avx2> && MR % 4 == 0) {
+    const __m128i m = _mm_set1_epi32(static_cast<int>(mask));
+    for (; g + 4 <= units; g += 4) {
+      for (index_t r = 0; r < MR; r += 4) {
+        const unsigned char* src = rows + r * row_stride + 4 * g;
+        const __m128i x0 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)), m);
+        const __m128i x1 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + row_stride)), m);
+        const __m128i x2 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * row_stride)), m);
+        const __m128i x3 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 3 * row_stride)), m);
+        const __m128i t0 = _mm_unpacklo_epi32(x0, x1), t1 = _mm_unpackhi_epi32(x0, x1);
+        const __m128i t2 = _mm_unpacklo_epi32(x2, x3), t3 = _mm_unpackhi_epi32(x2, x3);
+        unsigned char* d = panel + (g * MR + r) * 4;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm_unpacklo_epi64(t0, t2));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + MR * 4), _mm_unpackhi_epi64(t0, t2));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 2 * MR * 4), _mm_unpacklo_epi64(t1, t3));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 3 * MR * 4), _mm_unpackhi_epi64(t1, t3));
+      }
+    }
+  }
+#endif
+  for (; g < units; ++g)
+    for (index_t r = 0; r < MR; ++r) {
+      std::uint32_t v;
+      std::memcpy(&v, rows + r * row_stride + 4 * g, 4);
+      v ^= mask;
+      std::memcpy(panel + (g * MR + r) * 4, &v, 4);
+    }
 }
 
 /// Packs the activations x[M, K] (any strides) into MR-row panels of the kernel's a_layout,
@@ -68,6 +111,30 @@ void pack_activations(const matrix_view<const X>& x, index_t k_padded, Convert&&
         dst + full_panels * MR * k_padded);
 }
 
+/// Packs fp32 activations as they are into the kernel's a_layout; full panels of a unit-stride
+/// view with KR = 1 go through the 4-byte transpose, everything else through pack_activations.
+template <class Kernel>
+void pack_activations_f32(const matrix_view<const float>& x, index_t k_padded, float* dst) noexcept {
+  constexpr index_t MR = Kernel::mr;
+  const index_t m = x.extent(0), k = x.extent(1);
+  const auto same = [](float v, index_t) { return v; };
+  if constexpr (Kernel::kr == 1 && std::is_same_v<typename Kernel::a_layout, blocked_panel_layout<MR, 1>>) {
+    if (x.stride(1) == 1 && k == k_padded && m >= MR) {
+      const index_t full_panels = m / MR;
+      const auto* in = reinterpret_cast<const unsigned char*>(x.data());
+      const index_t row_bytes = x.stride(0) * static_cast<index_t>(sizeof(float));
+      for (index_t p = 0; p < full_panels; ++p)
+        pack_dword_panel<typename Kernel::arch, MR>(in + p * MR * row_bytes, row_bytes, k, 0u,
+                                                    reinterpret_cast<unsigned char*>(dst + p * MR * k_padded));
+      if (full_panels * MR < m)
+        pack_activations<Kernel>(x.slice(0, full_panels * MR, m - full_panels * MR), k_padded, same,
+                                 dst + full_panels * MR * k_padded);
+      return;
+    }
+  }
+  pack_activations<Kernel>(x, k_padded, same, dst);
+}
+
 /// Packs int8/uint8 activations with unit column stride into the blocked layout of a KR = 4
 /// kernel, adding `shift` (0 or +-128: an XOR with 0x80 on every byte) four bytes at a time.
 template <class Kernel, class X>
@@ -83,6 +150,10 @@ void pack_activations_bytes(const matrix_view<const X>& x, index_t k_padded, int
   for (index_t p = 0; p * MR < m; ++p) {
     unsigned char* panel = out + p * MR * k_padded;
     const index_t rows = m - p * MR < MR ? m - p * MR : MR;
+    if (rows == MR && full_groups == groups) {  // a full panel, K a multiple of 4
+      pack_dword_panel<typename Kernel::arch, MR>(in + p * MR * rs, rs, full_groups, mask, panel);
+      continue;
+    }
     for (index_t r = 0; r < rows; ++r) {
       const unsigned char* row = in + (p * MR + r) * rs;
       unsigned char* d = panel + r * 4;

@@ -13,7 +13,7 @@
 #include "lightq/gemm/avx2/f32_6x16.hpp"
 #include "lightq/gemm/avx2/qs8_qc8w_6x16c2.hpp"
 #include "lightq/gemm/avx512/f32_12x32.hpp"
-#include "lightq/gemm/avx512/qs8_qc8w_8x32c4.hpp"
+#include "lightq/gemm/avx512/qs8_qc8w_12x32c4.hpp"
 #include "lightq/gemm/neon/f32_8x12.hpp"
 #include "lightq/gemm/neon/f32_f16w_8x12.hpp"
 #include "lightq/gemm/neon/qs8_qc8w_4x4c16.hpp"

@@ -74,17 +74,26 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
     bias[i] = 0;
     scale[i] = 0.0f;
   }
+  using weights_type = conv2d_qc8w_weights<Arch>;
+  constexpr bool pairs = weights_type::depthwise_pairs, quads = weights_type::depthwise_quads;
   auto channel_of = [&](index_t i) -> index_t {  // padded slot -> output channel, or -1
-    if (info.depthwise) return i < s.c_out ? i : -1;
+    if (info.depthwise) {
+      const index_t c = quads ? depthwise_quad_slot(i) : i;  // the quad permutation is its own inverse
+      return c < s.c_out ? c : -1;
+    }
     const index_t g = i / (info.blocks * info.nr), n = i % (info.blocks * info.nr);
     return n < s.ng ? g * s.ng + n : -1;
   };
   using kernel = detail::conv_q8_kernel<Arch>;
-  constexpr bool pairs = conv2d_qc8w_weights<Arch>::depthwise_pairs;
   // Offset times column sums removed from the bias: the kernel's zero-point handling
-  // (igemm: its A encoding; paired depthwise: raw x, padding reads zx, so -zx * sum of taps).
-  const std::int32_t comp = info.depthwise ? (pairs ? in_q.zero_point : 0) : kernel::template compensation<T>(in_q.zero_point);
-  const bool has_sums = !info.depthwise || pairs;
+  // (igemm: its A encoding; paired depthwise: raw x, padding reads zx, so -zx * sum of taps;
+  // quad depthwise: x shifted to uint8 (qs8: + 128), so -(zx + shift) * sum of taps).
+  constexpr std::int32_t quad_shift = std::is_same_v<T, std::int8_t> ? 128 : 0;
+  const std::int32_t comp = !info.depthwise ? kernel::template compensation<T>(in_q.zero_point)
+                            : quads         ? in_q.zero_point + quad_shift
+                            : pairs         ? in_q.zero_point
+                                            : 0;
+  const bool has_sums = !info.depthwise || pairs || quads;
   for (index_t i = 0; i < channels; ++i) {
     const index_t c = channel_of(i);
     if (c < 0) continue;
@@ -98,22 +107,34 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
   if (info.depthwise) {
     const std::int32_t* taps = w.depthwise_taps();
     const index_t cp = info.cp, c_out = s.c_out;
-    if constexpr (pairs) {
+    if constexpr (quads || pairs) {
 #if defined(LIGHTQ_HAS_AVX2)
+      // Every tap read (padding taps read a row of zero points); 3x3 and 5x5 unrolled.
       T* pad_row = ctx.scratch_as<T>(1, static_cast<std::size_t>(cp));
       for (index_t i = 0; i < cp; ++i) pad_row[i] = static_cast<T>(zx);
-      const index_t np = (s.kh * s.kw + 1) / 2;
-      conv_depthwise_rows(
-          s, input, output, ctx,
-          [&](const T* const* x, const index_t*, index_t, Out* out) {
-            if (np == 5)
-              depthwise_q8_pixel_pairs<Arch, 5>(x, np, c_out, taps, cp, bias, scale, out, st);
-            else if (np == 13)
-              depthwise_q8_pixel_pairs<Arch, 13>(x, np, c_out, taps, cp, bias, scale, out, st);
-            else
-              depthwise_q8_pixel_pairs<Arch, 0>(x, np, c_out, taps, cp, bias, scale, out, st);
-          },
-          static_cast<const T*>(pad_row));
+      const index_t taps_per_group = quads ? 4 : 2, groups = (s.kh * s.kw + taps_per_group - 1) / taps_per_group;
+      auto run = [&](auto window) {
+        constexpr index_t K = decltype(window)::value;
+        constexpr index_t G = K == 0 ? 0 : (K * K + (quads ? 3 : 1)) / (quads ? 4 : 2);
+        conv_depthwise_rows_padded<K, K>(
+            s, input, output, ctx,
+            [&](const T* const* x, Out* out) {
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+              if constexpr (quads) {
+                depthwise_q8_pixel_quads<Arch, G>(x, groups, c_out, taps, cp, bias, scale, out, st);
+                return;
+              }
+#endif
+              if constexpr (pairs) depthwise_q8_pixel_pairs<Arch, G>(x, groups, c_out, taps, cp, bias, scale, out, st);
+            },
+            static_cast<const T*>(pad_row));
+      };
+      if (s.kh == 3 && s.kw == 3)
+        run(std::integral_constant<index_t, 3>{});
+      else if (s.kh == 5 && s.kw == 5)
+        run(std::integral_constant<index_t, 5>{});
+      else
+        run(std::integral_constant<index_t, 0>{});
 #endif
     } else {
       conv_depthwise_rows(s, input, output, ctx, [&](const T* const* x, const index_t* tap, index_t nt, Out* out) {

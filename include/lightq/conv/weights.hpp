@@ -27,8 +27,10 @@ class conv2d_qc8w_weights {
   using arch_type = Arch;
   using kernel = detail::conv_q8_kernel<Arch>;
   using w_type = typename kernel::w_type;
-  /// x86: depthwise taps packed in pairs of int16 (vpmaddwd / vpdpwssd); elsewhere one int32 per tap.
-  static constexpr bool depthwise_pairs = is_x86_arch_v<Arch>;
+  /// Depthwise tap layout: AVX-512 VNNI quads of int8 (vpdpbusd), AVX2 pairs of int16
+  /// (vpmaddwd); elsewhere one int32 per tap.
+  static constexpr bool depthwise_quads = arch_has_v<Arch, arch::avx512_vnni>;
+  static constexpr bool depthwise_pairs = is_x86_arch_v<Arch> && !depthwise_quads;
 
   conv2d_qc8w_weights(tensor_view<const std::int8_t, 4> weights, std::vector<float> scales, std::vector<std::int32_t> bias,
                       const conv2d_params& params)
@@ -51,8 +53,10 @@ class conv2d_qc8w_weights {
             if (weights(c, ky, kx, ci) == -128)
               fail(where, "weights must be in [-127, 127] (qc8w), got -128 at [", c, ", ", ky, ", ", kx, ", ", ci, "]");
     auto to_w = [](std::int8_t v) { return static_cast<w_type>(v); };
-    if (info_.depthwise && depthwise_pairs)
-      detail::pack_conv_depthwise_pairs(weights, info_, depthwise_, column_sums_);
+    if (info_.depthwise && depthwise_quads)
+      detail::pack_conv_depthwise_groups<4>(weights, info_, depthwise_, column_sums_, detail::depthwise_quad_slot);
+    else if (info_.depthwise && depthwise_pairs)
+      detail::pack_conv_depthwise_groups<2>(weights, info_, depthwise_, column_sums_, [](index_t c) { return c; });
     else if (info_.depthwise)
       detail::pack_conv_depthwise(weights, info_, depthwise_, [](std::int8_t v) { return static_cast<std::int32_t>(v); });
     else
@@ -74,7 +78,7 @@ class conv2d_qc8w_weights {
 
   const detail::conv_pack_info& info() const noexcept { return info_; }
   const w_type* panels() const noexcept { return panels_.data(); }
-  /// Column sums of the panels, or (depthwise pairs) the per-channel sums of the taps.
+  /// Column sums of the panels, or (depthwise pairs / quads) the per-channel sums of the taps.
   const std::int32_t* column_sums() const noexcept { return column_sums_.data(); }
   const std::int32_t* depthwise_taps() const noexcept { return depthwise_.data(); }
 

@@ -77,53 +77,113 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel(const T* const* x, const index_t* t
 }
 
 #if defined(LIGHTQ_HAS_AVX2)
-/// x86 int8 depthwise pixel with taps in pairs: every tap is present (padding taps read a row of
-/// zero points), int8 inputs widen to int32 lanes, the pair (x_2p, x_2p+1) is packed into the two
-/// int16 halves of each lane and multiplied by the packed weight pair with vpmaddwd (avx2) or
-/// vpdpwssd (avx512_vnni): exact products (|x| <= 255, |w| <= 127), int32 sums. The bias carries
-/// -zx * sum_t w_t. np pairs, x has 2 * np valid pointers.
+/// AVX2 int8 depthwise pixel with taps in pairs: every tap is present (padding taps read a row of
+/// zero points), 16 channels per step. The bytes of two taps are interleaved (punpck{l,h}bw) and
+/// widened to int16 pairs (x_2p[c], x_2p+1[c]), each multiplied by the packed int16 weight pair
+/// of channel c with vpmaddwd: exact products (|x| <= 255, |w| <= 127), pair sums <= 64770, int32
+/// accumulators in channel order. The bias carries -zx * sum_t w_t. np pairs, x has 2 * np
+/// valid pointers.
 template <class Arch, index_t NP, class T, class Out>
 LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_pairs(const T* const* x, index_t np_runtime, index_t channels,
                                                    const std::int32_t* w, index_t cp, const std::int32_t* bias,
                                                    const float* scale, Out* out, const conv_output_stage& st) noexcept {
   using ib = conv_ibatch<Arch>;
-  constexpr index_t B = static_cast<index_t>(ib::size);
   constexpr index_t cap = NP > 0 ? NP : 32;
   const index_t np = NP > 0 ? NP : np_runtime;
   const conv_output_stage stage = st;
   const T* xs[2 * cap];
-  const std::int32_t* ws[cap];
-  for (index_t p = 0; p < np; ++p) {
-    xs[2 * p] = x[2 * p];
-    xs[2 * p + 1] = x[2 * p + 1];
-    ws[p] = w + p * cp;
-  }
-  auto pair_madd = [](ib acc, ib lo, ib hi, ib wv) -> ib {
-#if defined(LIGHTQ_HAS_AVX512_VNNI)
-    if constexpr (arch_has_v<Arch, arch::avx512_vnni>) {
-      const __m512i packed = _mm512_mask_blend_epi16(0xAAAAAAAAu, lo, _mm512_slli_epi32(hi, 16));
-      return _mm512_dpwssd_epi32(acc, packed, wv);
-    } else
-#endif
-    {
-      const __m256i packed = _mm256_blend_epi16(lo, _mm256_slli_epi32(hi, 16), 0xAA);
-      return _mm256_add_epi32(acc, _mm256_madd_epi16(packed, wv));
+  for (index_t t = 0; t < 2 * np; ++t) xs[t] = x[t];
+  auto widen = [](__m128i v) { return std::is_same_v<T, std::int8_t> ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v); };
+  for (index_t c = 0; c < channels; c += 16) {
+    const index_t rest = std::min<index_t>(16, channels - c);
+    __m256i acc0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c));
+    __m256i acc1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + c + 8));
+    for (index_t p = 0; p < np; ++p) {
+      __m128i x0, x1;
+      if (rest == 16) {
+        x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs[2 * p] + c));
+        x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xs[2 * p + 1] + c));
+      } else {  // channel tail: never read past the input's channels
+        alignas(16) T t0[16] = {}, t1[16] = {};
+        std::memcpy(t0, xs[2 * p] + c, static_cast<std::size_t>(rest));
+        std::memcpy(t1, xs[2 * p + 1] + c, static_cast<std::size_t>(rest));
+        x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(t0));
+        x1 = _mm_load_si128(reinterpret_cast<const __m128i*>(t1));
+      }
+      const std::int32_t* wp = w + p * cp + c;
+      acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(widen(_mm_unpacklo_epi8(x0, x1)),
+                                                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp))));
+      acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(widen(_mm_unpackhi_epi8(x0, x1)),
+                                                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wp + 8))));
     }
-  };
-  index_t c = 0;
-  for (; c + B <= channels; c += B) {
-    ib acc = ib::load_unaligned(bias + c);
-    for (index_t p = 0; p < np; ++p)
-      acc = pair_madd(acc, load_widen<Arch>(xs[2 * p] + c), load_widen<Arch>(xs[2 * p + 1] + c), ib::load_unaligned(ws[p] + c));
-    store_q8_stage<Arch>(acc, scale + c, out + c, B, stage);
+    store_q8_stage<Arch>(ib(acc0), scale + c, out + c, std::min<index_t>(8, rest), stage);
+    if (rest > 8) store_q8_stage<Arch>(ib(acc1), scale + c + 8, out + c + 8, rest - 8, stage);
   }
-  if (c < channels) {
-    const index_t rest = channels - c;
-    ib acc = ib::load_unaligned(bias + c);
-    for (index_t p = 0; p < np; ++p)
-      acc = pair_madd(acc, load_widen_partial<Arch>(xs[2 * p] + c, rest), load_widen_partial<Arch>(xs[2 * p + 1] + c, rest),
-                      ib::load_unaligned(ws[p] + c));
-    store_q8_stage<Arch>(acc, scale + c, out + c, rest, stage);
+}
+#endif
+
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+/// AVX-512 VNNI int8 depthwise pixel with taps in quads: every tap is present (padding taps read
+/// a row of zero points), 64 channels per step. The bytes of four taps (one zmm of 64 channels
+/// each, qs8 shifted to uint8 by XOR 0x80) are interleaved with two rounds of unpacks into four
+/// registers of uint8 quads, each multiplied by its int8 weight quads with vpdpbusd: exact sums
+/// of four products (|u8 * s8| <= 32385) into int32, modulo 2^32 (the bias carries
+/// -(zx + shift) * sum_t w_t, pack_conv_depthwise_groups<4>). The accumulators hold channels in the
+/// order of depthwise_quad_slot (bias and scale come in that order); the int8 output is put back
+/// in channel order by the saturating packs (exact: values already in range), the fp32 one by a
+/// 4x4 transpose of 128-bit lanes. nq quads, x has 4 * nq valid pointers.
+template <class Arch, index_t NQ, class T, class Out>
+LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_quads(const T* const* x, index_t nq_runtime, index_t channels,
+                                                   const std::int32_t* w, index_t cp, const std::int32_t* bias,
+                                                   const float* scale, Out* out, const conv_output_stage& st) noexcept {
+  using ib = conv_ibatch<Arch>;
+  using fb = conv_fbatch<Arch>;
+  constexpr index_t cap = NQ > 0 ? NQ : 16;
+  const index_t nq = NQ > 0 ? NQ : nq_runtime;
+  const conv_output_stage stage = st;
+  const T* xs[4 * cap];
+  for (index_t t = 0; t < 4 * nq; ++t) xs[t] = x[t];
+  const __m512i flip = _mm512_set1_epi8(std::is_same_v<T, std::int8_t> ? static_cast<char>(0x80) : 0);
+  for (index_t c = 0; c < channels; c += 64) {
+    const index_t rest = std::min<index_t>(64, channels - c);
+    const __mmask64 mask = rest == 64 ? ~__mmask64{0} : (__mmask64{1} << rest) - 1;
+    __m512i acc0 = _mm512_loadu_si512(bias + c), acc1 = _mm512_loadu_si512(bias + c + 16);
+    __m512i acc2 = _mm512_loadu_si512(bias + c + 32), acc3 = _mm512_loadu_si512(bias + c + 48);
+    for (index_t q = 0; q < nq; ++q) {
+      const __m512i x0 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, xs[4 * q] + c), flip);
+      const __m512i x1 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, xs[4 * q + 1] + c), flip);
+      const __m512i x2 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, xs[4 * q + 2] + c), flip);
+      const __m512i x3 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, xs[4 * q + 3] + c), flip);
+      const __m512i lo01 = _mm512_unpacklo_epi8(x0, x1), hi01 = _mm512_unpackhi_epi8(x0, x1);
+      const __m512i lo23 = _mm512_unpacklo_epi8(x2, x3), hi23 = _mm512_unpackhi_epi8(x2, x3);
+      const std::int32_t* wq = w + q * cp + c;
+      acc0 = _mm512_dpbusd_epi32(acc0, _mm512_unpacklo_epi16(lo01, lo23), _mm512_loadu_si512(wq));
+      acc1 = _mm512_dpbusd_epi32(acc1, _mm512_unpackhi_epi16(lo01, lo23), _mm512_loadu_si512(wq + 16));
+      acc2 = _mm512_dpbusd_epi32(acc2, _mm512_unpacklo_epi16(hi01, hi23), _mm512_loadu_si512(wq + 32));
+      acc3 = _mm512_dpbusd_epi32(acc3, _mm512_unpackhi_epi16(hi01, hi23), _mm512_loadu_si512(wq + 48));
+    }
+    if constexpr (std::is_same_v<Out, float>) {
+      const fb lo(stage.min), hi(stage.max);
+      auto dequantize = [&](__m512i acc, index_t j) -> __m512 {
+        const fb y = xsimd::to_float(ib(acc)) * fb::load_unaligned(scale + c + 16 * j);
+        return xsimd::min(xsimd::max(y, lo), hi);
+      };
+      const __m512 y0 = dequantize(acc0, 0), y1 = dequantize(acc1, 1), y2 = dequantize(acc2, 2), y3 = dequantize(acc3, 3);
+      // Lane L of y_j holds channels 16 L + 4 j .. + 3: transpose the 4x4 grid of 128-bit lanes.
+      const __m512 t0 = _mm512_shuffle_f32x4(y0, y1, 0x44), t1 = _mm512_shuffle_f32x4(y2, y3, 0x44);
+      const __m512 t2 = _mm512_shuffle_f32x4(y0, y1, 0xEE), t3 = _mm512_shuffle_f32x4(y2, y3, 0xEE);
+      const __m512 o[4] = {_mm512_shuffle_f32x4(t0, t1, 0x88), _mm512_shuffle_f32x4(t0, t1, 0xDD),
+                           _mm512_shuffle_f32x4(t2, t3, 0x88), _mm512_shuffle_f32x4(t2, t3, 0xDD)};
+      for (index_t j = 0; j * 16 < rest; ++j) store_float_n<Arch>(fb(o[j]), out + c + 16 * j, std::min<index_t>(16, rest - 16 * j));
+    } else {
+      auto requantize = [&](__m512i acc, index_t j) -> __m512i {
+        return requantize_fp32(ib(acc), fb::load_unaligned(scale + c + 16 * j), stage.bounds);
+      };
+      const __m512i r0 = requantize(acc0, 0), r1 = requantize(acc1, 1), r2 = requantize(acc2, 2), r3 = requantize(acc3, 3);
+      const __m512i p01 = _mm512_packs_epi32(r0, r1), p23 = _mm512_packs_epi32(r2, r3);
+      const __m512i bytes = std::is_same_v<Out, std::int8_t> ? _mm512_packs_epi16(p01, p23) : _mm512_packus_epi16(p01, p23);
+      _mm512_mask_storeu_epi8(out + c, mask, bytes);
+    }
   }
 }
 #endif
@@ -185,12 +245,12 @@ LIGHTQ_ALWAYS_INLINE void depthwise_f32_pixel(const float* const* x, const index
 /// taps call the compile-time specialisations.
 template <class T, class Out, class Pixel>
 void conv_depthwise_rows(const conv2d_shape& s, const tensor_view<const T, 4>& in, const tensor_view<Out, 4>& out,
-                         context& ctx, Pixel pixel, const T* pad_row = nullptr) {
+                         context& ctx, Pixel pixel) {
   const index_t rows = s.n * s.oh;
   const index_t tasks = std::min(ctx.threads(), rows);
   ctx.run(tasks, [&](index_t task) {
     const auto range = split_range(rows, tasks, task);
-    const T* x[66];
+    const T* x[64];
     depthwise_taps taps;
     for (index_t row = range.first; row < range.second; ++row) {
       const index_t n = row / s.oh, oy = row % s.oh;
@@ -198,22 +258,56 @@ void conv_depthwise_rows(const conv2d_shape& s, const tensor_view<const T, 4>& i
         taps.count = 0;
         for (index_t ky = 0; ky < s.kh; ++ky) {
           const index_t iy = oy * s.sh - s.pt + ky * s.dh;
-          const bool row_inside = iy >= 0 && iy < s.h;
-          if (!row_inside && !pad_row) continue;
+          if (iy < 0 || iy >= s.h) continue;
           for (index_t kx = 0; kx < s.kw; ++kx) {
             const index_t ix = ox * s.sw - s.pl + kx * s.dw;
-            if (row_inside && ix >= 0 && ix < s.w) {
-              x[taps.count] = &in(n, iy, ix, 0);
-            } else if (pad_row) {
-              x[taps.count] = pad_row;  // padding reads the zero point (all taps present)
-            } else {
-              continue;
-            }
+            if (ix < 0 || ix >= s.w) continue;
+            x[taps.count] = &in(n, iy, ix, 0);
             taps.tap[taps.count++] = ky * s.kw + kx;
           }
         }
-        if (pad_row) x[taps.count] = pad_row;  // partner of an odd last tap (weight 0)
         pixel(x, taps.tap, taps.count, &out(n, oy, ox, 0));
+      }
+    }
+  });
+}
+
+/// conv_depthwise_rows for the kernels that read every tap (padding taps read `pad_row`, a row of
+/// zero points): `pixel(x_ptrs, out)` gets KH * KW input pointers in tap order followed by three
+/// more `pad_row` (partners of the last pair or quad). KH, KW > 0: compile-time window (unrolled);
+/// 0: the shape's. The input rows of the window are found once per output row.
+template <index_t KH, index_t KW, class T, class Out, class Pixel>
+void conv_depthwise_rows_padded(const conv2d_shape& s, const tensor_view<const T, 4>& in, const tensor_view<Out, 4>& out,
+                                context& ctx, Pixel pixel, const T* pad_row) {
+  const index_t rows = s.n * s.oh;
+  const index_t tasks = std::min(ctx.threads(), rows);
+  const index_t kh = KH > 0 ? KH : s.kh, kw = KW > 0 ? KW : s.kw;
+  ctx.run(tasks, [&](index_t task) {
+    const auto range = split_range(rows, tasks, task);
+    const T* x[68];
+    const T* row_ptr[64];
+    const index_t pixel_stride = in.stride(2), dw = s.dw, w = s.w;
+    for (index_t row = range.first; row < range.second; ++row) {
+      const index_t n = row / s.oh, oy = row % s.oh;
+      for (index_t ky = 0; ky < kh; ++ky) {
+        const index_t iy = oy * s.sh - s.pt + ky * s.dh;
+        row_ptr[ky] = iy >= 0 && iy < s.h ? &in(n, iy, 0, 0) : nullptr;
+      }
+      for (index_t t = kh * kw; t < kh * kw + 3; ++t) x[t] = pad_row;
+      Out* o = &out(n, oy, 0, 0);
+      const index_t out_stride = out.stride(2);
+      for (index_t ox = 0; ox < s.ow; ++ox, o += out_stride) {
+        const index_t ix0 = ox * s.sw - s.pl;
+        const bool columns_inside = ix0 >= 0 && ix0 + (kw - 1) * dw < w;
+        for (index_t ky = 0; ky < kh; ++ky) {
+          const T* r = row_ptr[ky];
+          for (index_t kx = 0; kx < kw; ++kx) {
+            const index_t ix = ix0 + kx * dw;
+            const bool inside = r && (columns_inside || (ix >= 0 && ix < w));
+            x[ky * kw + kx] = inside ? r + ix * pixel_stride : pad_row;
+          }
+        }
+        pixel(static_cast<const T* const*>(x), o);
       }
     }
   });

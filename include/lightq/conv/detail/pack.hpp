@@ -96,25 +96,40 @@ void pack_conv_depthwise(const tensor_view<const Src, 4>& w, const conv_pack_inf
       for (index_t ch = 0; ch < c; ++ch) taps[static_cast<std::size_t>((ky * info.kw + kx) * info.cp + ch)] = convert(w(ch, ky, kx, 0));
 }
 
-/// x86 int8 depthwise layout: taps in pairs, one int32 per channel holding the two int16 weights
-/// (low half: tap 2p, high half: tap 2p + 1, zero past the last tap), [pair][cp], for vpmaddwd /
-/// vpdpwssd; `sums` gets sum over the taps of w per channel (cp entries).
-inline void pack_conv_depthwise_pairs(const tensor_view<const std::int8_t, 4>& w, const conv_pack_info& info,
-                                      aligned_buffer<std::int32_t>& pairs, aligned_buffer<std::int32_t>& sums) {
+/// Slot of channel c in the AVX-512 VNNI depthwise layout. Each block of 64 channels is loaded as
+/// one zmm of bytes per tap; byte unpacks of four taps (in 128-bit lanes) leave int32 lane
+/// 4 * L + e of accumulator j holding channel 16 * L + 4 * j + e, so that is where its weights,
+/// bias and scale live: slot 16 * j + 4 * L + e of the block. The map is its own inverse.
+constexpr index_t depthwise_quad_slot(index_t c) noexcept {
+  const index_t r = c % 64;
+  return c - r + ((r >> 2) & 3) * 16 + (r >> 4) * 4 + (r & 3);
+}
+
+/// x86 int8 depthwise layouts: taps in groups of G, one int32 per channel holding the G weights
+/// of taps G * g .. G * g + G - 1 as 32 / G-bit integers (lowest bits: first tap; zero past the
+/// last tap), [group][cp]; channel c at slot(c). G = 2: int16 pairs for vpmaddwd (AVX2), channel
+/// order; G = 4: int8 quads for vpdpbusd (AVX-512 VNNI), depthwise_quad_slot order. `sums` gets
+/// the sum over the taps of w per channel, at the same slots (cp entries).
+template <index_t G, class Slot>
+void pack_conv_depthwise_groups(const tensor_view<const std::int8_t, 4>& w, const conv_pack_info& info,
+                                aligned_buffer<std::int32_t>& packed, aligned_buffer<std::int32_t>& sums, Slot slot_of) {
+  constexpr int bits = 32 / G;
+  constexpr std::uint32_t field = (std::uint32_t{1} << bits) - 1;
   const index_t c = info.weight_extents[0];
   const index_t taps = info.kh * info.kw;
-  const index_t np = (taps + 1) / 2;
-  pairs = aligned_buffer<std::int32_t>(static_cast<std::size_t>(np * info.cp));
+  const index_t groups = (taps + G - 1) / G;
+  packed = aligned_buffer<std::int32_t>(static_cast<std::size_t>(groups * info.cp));
   sums = aligned_buffer<std::int32_t>(static_cast<std::size_t>(info.cp));
-  for (auto& x : pairs) x = 0;
+  for (auto& x : packed) x = 0;
   for (auto& x : sums) x = 0;
   for (index_t ch = 0; ch < c; ++ch) {
+    const auto slot = static_cast<std::size_t>(slot_of(ch));
     for (index_t t = 0; t < taps; ++t) {
       const std::int32_t v = w(ch, t / info.kw, t % info.kw, 0);
-      sums[static_cast<std::size_t>(ch)] += v;
-      auto& slot = pairs[static_cast<std::size_t>((t / 2) * info.cp + ch)];
-      const std::uint32_t bits = static_cast<std::uint16_t>(static_cast<std::int16_t>(v));
-      slot = static_cast<std::int32_t>(static_cast<std::uint32_t>(slot) | (t % 2 ? bits << 16 : bits));
+      sums[slot] += v;
+      auto& g = packed[static_cast<std::size_t>((t / G) * info.cp) + slot];
+      const std::uint32_t value = static_cast<std::uint32_t>(v) & field;
+      g = static_cast<std::int32_t>(static_cast<std::uint32_t>(g) | value << (bits * (t % G)));
     }
   }
 }

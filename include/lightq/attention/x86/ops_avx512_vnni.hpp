@@ -85,21 +85,30 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
   }
 };
 
-/// vcvtph2ps loads and the 16-lane transposing sum (each zmm folded to a ymm, then two 8-way
-/// hadd trees).
+/// vcvtph2ps loads and the 16-lane transposing sum (four pairwise folding levels, 45 uops for 16
+/// vectors against ~75 for folding each zmm to a ymm and two 8-way hadd trees).
 template <class Arch>
 struct attention_float_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_vnni>>> {
   static LIGHTQ_ALWAYS_INLINE float_batch<Arch> load_f16(const std::uint16_t* p) noexcept {
     return float_batch<Arch>(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
   }
   static LIGHTQ_ALWAYS_INLINE float_batch<Arch> transpose_sum(const float_batch<Arch>* acc) noexcept {
-    __m256 half_sums[16];
-    for (int i = 0; i < 16; ++i) {
-      const __m512 a = acc[i];
-      half_sums[i] = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+    // 1: pairs (a, b) -> per 128-bit lane [a0+a2, b0+b2, a1+a3, b1+b3].
+    __m512 s[8];
+    for (int i = 0; i < 8; ++i) {
+      const __m512 a = acc[2 * i], b = acc[2 * i + 1];
+      s[i] = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
     }
-    const __m256 lo = attention_transpose_sum8(half_sums), hi = attention_transpose_sum8(half_sums + 8);
-    return float_batch<Arch>(_mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1));
+    // 2: per 128-bit lane, the 4 partial sums of acc[4m .. 4m+3] in order.
+    __m512 t[4];
+    for (int m = 0; m < 4; ++m)
+      t[m] = _mm512_add_ps(_mm512_shuffle_ps(s[2 * m], s[2 * m + 1], 0x44), _mm512_shuffle_ps(s[2 * m], s[2 * m + 1], 0xEE));
+    // 3, 4: sum the four 128-bit lanes of t[g] into lane group g.
+    auto fold = [](__m512 x, __m512 y) {
+      return _mm512_add_ps(_mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm512_shuffle_f32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+    };
+    return float_batch<Arch>(fold(fold(t[0], t[1]), fold(t[2], t[3])));
   }
   static LIGHTQ_ALWAYS_INLINE float max_lane(const float_batch<Arch>& v) noexcept {
     const __m512 x = v;

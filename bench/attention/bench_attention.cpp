@@ -10,11 +10,18 @@
 //     batch 1, 2 query heads over 1 KV head, tokens x tokens (no mask); K/V in cache (no rotation:
 //     prefill is compute-bound). "%peak" over the fp32 FMA peak (f32, f16, naive) or the int8 peak
 //     (qs8). GOP/s counts 4 * heads * Tq * Tk * head_dim (Q*K^T and P*V multiply-adds).
-// Single thread. The KV append (and int8 quantization) is not timed.
+//   BM_attention/decode_threads/<f32|f16|qs8>/<backend>/32768/128/<threads>
+//     the decode above at 32k tokens with 1, 2, 4, ... threads up to the hardware's count
+//     (a lightq::context; wall-clock time): the cache is split into key chunks over the threads
+//     and the partial softmax states are merged.
+// Single thread unless named. Every call reuses one lightq::context (scratch sized once). The KV
+// append (and int8 quantization) is not timed.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -98,22 +105,24 @@ lightq::tensor_view<const float, 4> value_view(const kv_cache& c) {
   return {c.value_f32(0), {1, c.kv_heads(), c.tokens(), dim}, {c.kv_heads() * cap * dim, cap * dim, dim, 1}};
 }
 
-void run_attention(variant v, const tensor<float, 4>& q, const kv_cache& cache, tensor<float, 4>& out) {
+void run_attention(variant v, const tensor<float, 4>& q, const kv_cache& cache, tensor<float, 4>& out,
+                   lightq::context& ctx) {
   if (v == variant::f32_naive)
     lightq::attention_reference<float>(q.cview(), key_view(cache), value_view(cache), out.view());
   else
-    lightq::attention<arch>(q.cview(), cache, out.view());
+    lightq::attention<arch>(q.cview(), cache, out.view(), {}, &ctx);
 }
 
-void decode_benchmark(benchmark::State& state, variant v, index_t tokens, index_t dim) {
+void decode_benchmark(benchmark::State& state, variant v, index_t tokens, index_t dim, index_t threads = 1) {
   constexpr index_t heads = 32, kv_heads = 8;
   cache_set& set = caches_for(storage_of(v), kv_heads, tokens, dim, true);
   const auto q = random_tensor({1, heads, 1, dim}, 3);
   tensor<float, 4> out(q.extents());
+  lightq::context ctx(threads);
   for (auto _ : state) {
     const kv_cache& cache = set.caches[set.next];
     set.next = set.next + 1 == set.caches.size() ? 0 : set.next + 1;
-    run_attention(v, q, cache, out);
+    run_attention(v, q, cache, out, ctx);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -122,6 +131,7 @@ void decode_benchmark(benchmark::State& state, variant v, index_t tokens, index_
                         peak_kind::bandwidth);
   lightq::bench::set_model_bytes(state, bytes);
   state.counters["rotation"] = static_cast<double>(set.caches.size());
+  if (threads > 1) state.counters["threads"] = static_cast<double>(threads);
 }
 
 void prefill_benchmark(benchmark::State& state, variant v, index_t tokens, index_t dim) {
@@ -129,8 +139,9 @@ void prefill_benchmark(benchmark::State& state, variant v, index_t tokens, index
   cache_set& set = caches_for(storage_of(v), kv_heads, tokens, dim, false);
   const auto q = random_tensor({1, heads, tokens, dim}, 4);
   tensor<float, 4> out(q.extents());
+  lightq::context ctx;
   for (auto _ : state) {
-    run_attention(v, q, set.caches[0], out);
+    run_attention(v, q, set.caches[0], out, ctx);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -159,6 +170,16 @@ const bool registered = [] {
         benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { prefill_benchmark(s, v, tokens, dim); })
             ->Unit(benchmark::kMicrosecond);
       }
+  const index_t hw = std::max<index_t>(1, static_cast<index_t>(std::thread::hardware_concurrency()));
+  for (variant v : {variant::f32, variant::f16, variant::qs8})
+    for (index_t t = 1; t <= std::min<index_t>(hw, 64); t *= 2) {
+      const std::string name =
+          lightq::bench::bench_name("attention", std::string("decode_threads/") + variant_name(v), impl,
+                                    {32768, 128, static_cast<long long>(t)});
+      benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { decode_benchmark(s, v, 32768, 128, t); })
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
   return true;
 }();
 

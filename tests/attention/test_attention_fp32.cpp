@@ -167,6 +167,42 @@ TEST_CASE("attention fp32 fused: threads give the single-thread result within th
   }
 }
 
+TEST_CASE("attention with a lightq::context: its threads and scratch; no scratch growth once sized") {
+  attention_shape decode{1, 8, 2, 1, 2500, 64}, prefill{2, 4, 2, 70, 90, 32};
+  auto dd = make_attention_data(decode, 16), dp = make_attention_data(prefill, 17);
+  attention_options o;
+  o.causal = true;
+  tensor<float, 4> out_d(dd.q.extents()), out_p(dp.q.extents());
+  for (index_t threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    context ctx(threads);
+    attention<test_arch>(dd.q.cview(), dd.k.cview(), dd.v.cview(), out_d.view(), o, &ctx);
+    attention<test_arch>(dp.q.cview(), dp.k.cview(), dp.v.cview(), out_p.view(), o, &ctx);
+    const std::size_t sized = ctx.scratch_bytes();
+    CHECK(sized > 0);
+    CHECK(max_abs_diff(out_d, reference_output(dd, o)) <= fused_f32_bound(dd, o));
+    CHECK(max_abs_diff(out_p, reference_output(dp, o)) <= fused_f32_bound(dp, o));
+    if (threads == 1) {  // one thread with a context is the call without one, bit for bit
+      CHECK(max_abs_diff(out_d, fused<test_arch>(dd, o)) == 0.0f);
+      CHECK(max_abs_diff(out_p, fused<test_arch>(dp, o)) == 0.0f);
+    }
+    for (int repeat = 0; repeat < 3; ++repeat) {
+      attention<test_arch>(dd.q.cview(), dd.k.cview(), dd.v.cview(), out_d.view(), o, &ctx);
+      attention<test_arch>(dp.q.cview(), dp.k.cview(), dp.v.cview(), out_p.view(), o, &ctx);
+    }
+    CHECK(ctx.scratch_bytes() == sized);
+  }
+  // A caller's parallel_for runs the tasks (here in reverse order, one after another).
+  index_t calls = 0;
+  context custom(4, [&](index_t tasks, const context::task_fn& task) {
+    ++calls;
+    for (index_t i = tasks; i-- > 0;) task(i);
+  });
+  attention<test_arch>(dd.q.cview(), dd.k.cview(), dd.v.cview(), out_d.view(), o, &custom);
+  CHECK(calls == 1);
+  CHECK(max_abs_diff(out_d, reference_output(dd, o)) <= fused_f32_bound(dd, o));
+}
+
 TEST_CASE("attention fp32 fused: SIMD backend vs scalar twin within the bound") {
   std::uint64_t salt = 300;
   for (const auto& s : fp32_shapes()) {

@@ -5,9 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <thread>
 #include <type_traits>
-#include <vector>
 
 #include "lightq/attention/detail/flash.hpp"
 #include "lightq/attention/kv_cache.hpp"
@@ -15,6 +13,7 @@
 #include "lightq/core/arch.hpp"
 #include "lightq/core/error.hpp"
 #include "lightq/core/half.hpp"
+#include "lightq/parallel/context.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
 namespace lightq {
@@ -68,11 +67,19 @@ inline void attention_merge(attention_state* parts, index_t count, index_t rows)
   }
 }
 
-/// Runs every (batch, kv head, row block[, key chunk]) task on `threads` threads.
+/// Scratch slots of an attention call in the context arena.
+enum attention_scratch_slot : std::size_t {
+  attention_slot_states = 0,     ///< running (m, l, o) of every task or worker
+  attention_slot_parts = 1,      ///< the chunk states of one merge
+  attention_slot_workspaces = 2  ///< one attention_workspace per worker
+};
+
+/// Runs every (batch, kv head, row block[, key chunk]) task on the context's threads; scratch
+/// comes from the context (no allocation once it is sized).
 /// item_of(b, kv) -> attention_item; source_of(b, kv) -> source.
 template <class Arch, class Source, class ItemOf, class SourceOf, class Out>
 void attention_execute(index_t batch, index_t kv_heads, index_t key_tokens, index_t groups, ItemOf item_of,
-                       SourceOf source_of, const tensor_view<Out, 4>& out, int threads) {
+                       SourceOf source_of, const tensor_view<Out, 4>& out, context& ctx) {
   if (batch == 0 || kv_heads == 0) return;
   const attention_item first = item_of(0, 0);
   const index_t rows = first.rows(), dim = first.dim;
@@ -80,6 +87,7 @@ void attention_execute(index_t batch, index_t kv_heads, index_t key_tokens, inde
   const Source first_source = source_of(0, 0);
   const index_t ld = first_source.out_dim(dim);
   constexpr index_t tile = Source::key_tile;
+  const index_t threads = ctx.threads();
   const index_t block_rows = std::min(rows, attention_block_rows);
   const index_t blocks = (rows + block_rows - 1) / block_rows;
   const index_t items = batch * kv_heads * blocks;
@@ -91,23 +99,26 @@ void attention_execute(index_t batch, index_t kv_heads, index_t key_tokens, inde
   }
   const index_t chunk_keys = chunks > 1 ? ((key_tokens + chunks - 1) / chunks + tile - 1) / tile * tile : key_tokens;
   const index_t tasks = items * chunks;
-  const int workers = static_cast<int>(std::max<index_t>(1, std::min<index_t>(threads, tasks)));
+  const index_t workers = std::max<index_t>(1, std::min<index_t>(threads, tasks));
   const index_t value_dim = ld;
 
   // Partial states: one per task (chunked) or one per worker (direct).
   const index_t state_count = chunks > 1 ? tasks : workers;
-  aligned_buffer<float> state_memory(static_cast<std::size_t>(state_count * block_rows * (ld + 2)));
+  const index_t state_floats = block_rows * (ld + 2);
+  float* state_memory = ctx.scratch_as<float>(attention_slot_states, static_cast<std::size_t>(state_count * state_floats));
   auto state_at = [&](index_t i) {
-    float* base = state_memory.data() + i * block_rows * (ld + 2);
+    float* base = state_memory + i * state_floats;
     return attention_state{base, base + block_rows, base + 2 * block_rows, ld};
   };
-  std::vector<attention_workspace> spaces;
-  spaces.reserve(static_cast<std::size_t>(workers));
-  for (int w = 0; w < workers; ++w) spaces.emplace_back(block_rows, dim, groups, value_dim, tile);
+  attention_state* parts =
+      chunks > 1 ? ctx.scratch_as<attention_state>(attention_slot_parts, static_cast<std::size_t>(chunks)) : nullptr;
+  const std::size_t space_bytes = attention_workspace::bytes(block_rows, dim, groups, value_dim, tile);
+  auto* space_memory = ctx.scratch_as<unsigned char>(attention_slot_workspaces, static_cast<std::size_t>(workers) * space_bytes);
 
   std::atomic<index_t> next{0};
-  auto work = [&](int worker) {
-    attention_workspace& ws = spaces[static_cast<std::size_t>(worker)];
+  ctx.run(workers, [&](index_t worker) {
+    attention_carver carver{space_memory + static_cast<std::size_t>(worker) * space_bytes};
+    attention_workspace ws(carver, block_rows, dim, groups, value_dim, tile);
     for (;;) {
       const index_t task = next.fetch_add(1, std::memory_order_relaxed);
       if (task >= tasks) break;
@@ -123,28 +134,26 @@ void attention_execute(index_t batch, index_t kv_heads, index_t key_tokens, inde
       if (k0 < k1) attention_block<Arch>(item, source, r0, nrows, k0, k1, st, ws);
       if (chunks == 1) attention_write<Arch>(item, out, b, kv, r0, nrows, st);
     }
-  };
-  if (workers == 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<std::size_t>(workers - 1));
-    for (int w = 1; w < workers; ++w) pool.emplace_back(work, w);
-    work(0);
-    for (auto& t : pool) t.join();
-  }
+  });
   if (chunks > 1) {
-    std::vector<attention_state> parts(static_cast<std::size_t>(chunks));
     for (index_t item_index = 0; item_index < items; ++item_index) {
       const index_t block = item_index % blocks, bk = item_index / blocks;
       const index_t b = bk / kv_heads, kv = bk % kv_heads;
       const index_t r0 = block * block_rows, nrows = std::min(block_rows, rows - r0);
-      for (index_t c = 0; c < chunks; ++c) parts[static_cast<std::size_t>(c)] = state_at(item_index * chunks + c);
-      attention_merge(parts.data(), chunks, nrows);
+      for (index_t c = 0; c < chunks; ++c) parts[c] = state_at(item_index * chunks + c);
+      attention_merge(parts, chunks, nrows);
       attention_write<Arch>(item_of(b, kv), out, b, kv, r0, nrows, parts[0]);
     }
   }
 }
+
+/// The context of a call: the caller's, or a local one with options.threads threads.
+struct attention_context {
+  context local;
+  context& ctx;
+  attention_context(context* user, const attention_options& options)
+      : local(user ? 1 : std::max(1, options.threads)), ctx(user ? *user : local) {}
+};
 
 template <class T, std::size_t R>
 void attention_check_unit_inner_stride(const tensor_view<T, R>& v, const char* where, const char* name) {
@@ -190,7 +199,7 @@ attention_item attention_item_for(const tensor_view<const float, 4>& q, index_t 
 
 template <class Arch, class KV, class Out>
 void attention_views(tensor_view<const float, 4> q, tensor_view<const KV, 4> k, tensor_view<const KV, 4> v,
-                     tensor_view<Out, 4> out, const attention_options& options) {
+                     tensor_view<Out, 4> out, const attention_options& options, context* user_ctx) {
   static_assert(arch_compiled_v<Arch>, "lightq::attention: the compiler flags do not allow this backend");
   const char* where = "attention";
   check(k.extents() == v.extents(), where, "k extents ", k.extents_string(), " must equal v extents ",
@@ -202,6 +211,7 @@ void attention_views(tensor_view<const float, 4> q, tensor_view<const KV, 4> k, 
   check_no_alias(out, k, where, "out", "k");
   check_no_alias(out, v, where, "out", "v");
   const float scale = resolve_attention_scale(options, dim);
+  attention_context run(user_ctx, options);
   using bits = std::conditional_t<std::is_same_v<KV, half>, std::uint16_t, float>;
   using source = attention_dense_source<bits>;
   attention_execute<Arch, source>(
@@ -215,17 +225,18 @@ void attention_views(tensor_view<const float, 4> q, tensor_view<const KV, 4> k, 
         s.v_stride = v.stride(2);
         return s;
       },
-      out, options.threads);
+      out, run.ctx);
 }
 
 template <class Arch, class Out>
 void attention_cache(tensor_view<const float, 4> q, const kv_cache& cache, tensor_view<Out, 4> out,
-                     const attention_options& options) {
+                     const attention_options& options, context* user_ctx) {
   static_assert(arch_compiled_v<Arch>, "lightq::attention: the compiler flags do not allow this backend");
   const char* where = "attention (kv_cache)";
   const index_t batch = cache.batch(), kv_heads = cache.kv_heads(), key_tokens = cache.tokens(), dim = cache.head_dim();
   const index_t group = attention_check_query(q, out, batch, kv_heads, key_tokens, dim, options, where);
   const float scale = resolve_attention_scale(options, dim);
+  attention_context run(user_ctx, options);
   auto item_of = [&](index_t b, index_t kv) {
     return attention_item_for<Arch>(q, b, kv, group, key_tokens, scale, options);
   };
@@ -237,7 +248,7 @@ void attention_cache(tensor_view<const float, 4> q, const kv_cache& cache, tenso
             const index_t slab = b * kv_heads + kv;
             return attention_dense_source<float>{cache.key_f32(slab), dim, cache.value_f32(slab), dim};
           },
-          out, options.threads);
+          out, run.ctx);
       break;
     case kv_storage::f16:
       attention_execute<Arch, attention_dense_source<std::uint16_t>>(
@@ -246,7 +257,7 @@ void attention_cache(tensor_view<const float, 4> q, const kv_cache& cache, tenso
             const index_t slab = b * kv_heads + kv;
             return attention_dense_source<std::uint16_t>{cache.key_f16(slab), dim, cache.value_f16(slab), dim};
           },
-          out, options.threads);
+          out, run.ctx);
       break;
     case kv_storage::qs8:
       attention_execute<Arch, attention_qs8_source>(
@@ -264,7 +275,7 @@ void attention_cache(tensor_view<const float, 4> q, const kv_cache& cache, tenso
             s.channel_scales = cache.key_channel_scales(slab);
             return s;
           },
-          out, options.threads);
+          out, run.ctx);
       break;
   }
 }
@@ -277,19 +288,22 @@ void attention_cache(tensor_view<const float, 4> q, const kv_cache& cache, tenso
 /// head_dim]; query heads = G * kv heads (grouped-query attention); head_dim contiguous (unit
 /// stride), other strides free. Masks and scale in `options`; a row with no visible key is zero.
 /// out may be fp32 or lightq::half. Errors (lightq::error) name the bad argument.
+/// `ctx` (optional): threads and scratch. With a context, its threads() are used (options.threads
+/// is ignored) and scratch is taken from its arena, so repeated calls allocate nothing once it
+/// is sized; without one, a local context with options.threads threads serves the call.
 template <class Arch = default_arch, class Out>
 void attention(tensor_view<const float, 4> q, tensor_view<const float, 4> k, tensor_view<const float, 4> v,
-               tensor_view<Out, 4> out, const attention_options& options = {}) {
+               tensor_view<Out, 4> out, const attention_options& options = {}, context* ctx = nullptr) {
   static_assert(std::is_same_v<Out, float> || std::is_same_v<Out, half>, "attention: out is float or lightq::half");
-  detail::attention_views<Arch, float>(q, k, v, out, options);
+  detail::attention_views<Arch, float>(q, k, v, out, options, ctx);
 }
 
 /// The same with fp16 K and V (converted to fp32 in registers; accumulation in fp32).
 template <class Arch = default_arch, class Out>
 void attention(tensor_view<const float, 4> q, tensor_view<const half, 4> k, tensor_view<const half, 4> v,
-               tensor_view<Out, 4> out, const attention_options& options = {}) {
+               tensor_view<Out, 4> out, const attention_options& options = {}, context* ctx = nullptr) {
   static_assert(std::is_same_v<Out, float> || std::is_same_v<Out, half>, "attention: out is float or lightq::half");
-  detail::attention_views<Arch, half>(q, k, v, out, options);
+  detail::attention_views<Arch, half>(q, k, v, out, options, ctx);
 }
 
 /// Attention of q over the tokens of `cache` (fp32, fp16 or int8 storage). Key length per
@@ -300,9 +314,9 @@ void attention(tensor_view<const float, 4> q, tensor_view<const half, 4> k, tens
 /// to [0, 127] and P*V runs in exact int8 dot products, rescaled into the fp32 output.
 template <class Arch = default_arch, class Out>
 void attention(tensor_view<const float, 4> q, const kv_cache& cache, tensor_view<Out, 4> out,
-               const attention_options& options = {}) {
+               const attention_options& options = {}, context* ctx = nullptr) {
   static_assert(std::is_same_v<Out, float> || std::is_same_v<Out, half>, "attention: out is float or lightq::half");
-  detail::attention_cache<Arch>(q, cache, out, options);
+  detail::attention_cache<Arch>(q, cache, out, options, ctx);
 }
 
 }  // namespace lightq

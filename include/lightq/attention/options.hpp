@@ -24,8 +24,9 @@ struct attention_options {
   /// Per-sequence number of valid keys, one entry per batch element, each in [0, key tokens];
   /// keys at or beyond it are masked. Empty view: every key is valid.
   tensor_view<const index_t, 1> key_lengths{};
-  /// Threads the call may use (std::thread spawned per call when > 1; no hidden pool). Decode
-  /// splits long caches over threads and merges the partial softmax states.
+  /// Threads the call may use when no lightq::context is passed (std::threads live for the call
+  /// when > 1; no hidden pool); with a context, its threads() decide. Decode splits long caches
+  /// over threads and merges the partial softmax states.
   int threads = 1;
 };
 

@@ -384,29 +384,51 @@ struct attention_qs8_source {
   index_t out_dim(index_t) const noexcept { return value_dim; }
 };
 
-/// Scratch of one thread; sized once per call.
+/// Hands out 64-byte aligned pieces of one scratch block; with a null base it only counts bytes.
+struct attention_carver {
+  unsigned char* base = nullptr;
+  std::size_t offset = 0;
+  template <class T>
+  T* take(index_t count) noexcept {
+    offset = (offset + 63) / 64 * 64;
+    T* p = base ? reinterpret_cast<T*>(base + offset) : nullptr;
+    offset += static_cast<std::size_t>(count) * sizeof(T);
+    return p;
+  }
+};
+
+/// Scratch of one thread, carved from one block of the context's scratch (no allocation here).
 struct attention_workspace {
-  aligned_buffer<float> queries;       // block rows x dim (scaled queries), fp32 / fp16 path
-  aligned_buffer<std::int8_t> q8;      // groups * 4, int8 path
-  aligned_buffer<std::uint8_t> q8p;    // block rows x groups * 4, prepared int8 queries
-  aligned_buffer<float> q_scales;      // block rows
-  aligned_buffer<float> scores;        // key tile + 16
-  aligned_buffer<std::int32_t> dots;   // key tile + 16
-  aligned_buffer<std::int32_t> dots_lo;
-  aligned_buffer<std::uint8_t> weights;
-  aligned_buffer<std::int32_t> acc;    // value_dim
-  aligned_buffer<float> dummy;         // output of padding rows (their P is zero)
-  attention_workspace(index_t block_rows, index_t dim, index_t groups, index_t value_dim, index_t key_tile)
-      : queries(static_cast<std::size_t>(block_rows * dim + 1)),
-        q8(static_cast<std::size_t>(groups * 4 + 1)),
-        q8p(static_cast<std::size_t>(2 * block_rows * groups * 4 + 1)),
-        q_scales(static_cast<std::size_t>(block_rows)),
-        scores(static_cast<std::size_t>(4 * (key_tile + 16))),
-        dots(static_cast<std::size_t>(key_tile + 16)),
-        dots_lo(static_cast<std::size_t>(key_tile + 16)),
-        weights(static_cast<std::size_t>(key_tile + 16)),
-        acc(static_cast<std::size_t>(value_dim + 1)),
-        dummy(static_cast<std::size_t>(value_dim + 1)) {}
+  float* queries = nullptr;       // block rows x dim (scaled queries), fp32 / fp16 path
+  std::int8_t* q8 = nullptr;      // groups * 4, int8 path
+  std::uint8_t* q8p = nullptr;    // block rows x 2 x groups * 4, prepared int8 query digits
+  float* q_scales = nullptr;      // block rows
+  float* scores = nullptr;        // 4 x (key tile + 16)
+  std::int32_t* dots = nullptr;   // key tile + 16
+  std::int32_t* dots_lo = nullptr;
+  std::uint8_t* weights = nullptr;
+  std::int32_t* acc = nullptr;    // value_dim
+  float* dummy = nullptr;         // output of padding rows (their P is zero)
+
+  attention_workspace(attention_carver& c, index_t block_rows, index_t dim, index_t groups, index_t value_dim,
+                      index_t key_tile) noexcept
+      : queries(c.take<float>(block_rows * dim + 1)),
+        q8(c.take<std::int8_t>(groups * 4 + 1)),
+        q8p(c.take<std::uint8_t>(2 * block_rows * groups * 4 + 1)),
+        q_scales(c.take<float>(block_rows)),
+        scores(c.take<float>(4 * (key_tile + 16))),
+        dots(c.take<std::int32_t>(key_tile + 16)),
+        dots_lo(c.take<std::int32_t>(key_tile + 16)),
+        weights(c.take<std::uint8_t>(key_tile + 16)),
+        acc(c.take<std::int32_t>(value_dim + 1)),
+        dummy(c.take<float>(value_dim + 1)) {}
+
+  /// Bytes of one workspace.
+  static std::size_t bytes(index_t block_rows, index_t dim, index_t groups, index_t value_dim, index_t key_tile) noexcept {
+    attention_carver counter;
+    (void)attention_workspace(counter, block_rows, dim, groups, value_dim, key_tile);
+    return counter.offset + 64;
+  }
 };
 
 /// Running softmax state of a block of rows: max m, sum l, unnormalised output o (stride ld).
@@ -437,13 +459,13 @@ void attention_tile_rows(const attention_item& item, const attention_dense_sourc
   index_t n = 0;
   for (index_t i = 0; i < MR; ++i) {
     const index_t r = std::min(first + i, rows - 1);  // padding rows repeat the last real row
-    q[i] = ws.queries.data() + r * dim;
+    q[i] = ws.queries + r * dim;
     count[i] = first + i < rows ? std::max<index_t>(0, std::min(nk, item.limit(r0 + r) - t0)) : 0;
-    o[i] = first + i < rows ? st.o + r * st.ld : ws.dummy.data();
+    o[i] = first + i < rows ? st.o + r * st.ld : ws.dummy;
     n = std::max(n, count[i]);
   }
   if (n <= 0) return;
-  float* s = ws.scores.data();
+  float* s = ws.scores;
   attention_ahead<T> k_ahead, v_ahead;  // none unless the keys ahead exist
   if (ahead_n > 0) {
     k_ahead = {src.k + (t0 + distance) * src.k_stride, src.k_stride, ahead_n};
@@ -472,7 +494,7 @@ void attention_block(const attention_item& item, const attention_dense_source<T>
   index_t k_end = k0;
   for (index_t r = 0; r < rows; ++r) {
     const float* q = item.query(r0 + r);
-    float* qs = ws.queries.data() + r * dim;
+    float* qs = ws.queries + r * dim;
     for (index_t d = 0; d < dim; ++d) qs[d] = q[d] * item.scale;
     k_end = std::max(k_end, std::min(k1, item.limit(r0 + r)));
   }
@@ -506,7 +528,7 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
     // Q row: scaled by the softmax scale, then symmetric int8 per row.
     // (times the cache's per-channel key smoothing factors).
     const float* q = item.query(r0 + r);
-    float* qs = ws.queries.data();
+    float* qs = ws.queries;
     float max_abs = 0.0f;
     for (index_t d = 0; d < dim; ++d) {
       qs[d] = q[d] * item.scale * src.channel_scales[d];
@@ -517,8 +539,8 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
     // one more vpdpbusd / SDOT per K load; K stays one int8 per channel in the cache.
     const float scale_hi = max_abs / 127.0f;
     const float inverse = max_abs > 0.0f ? 127.0f / max_abs : 0.0f;
-    std::int8_t* q8 = ws.q8.data();
-    std::uint8_t* prepared = ws.q8p.data() + r * 2 * groups * 4;
+    std::int8_t* q8 = ws.q8;
+    std::uint8_t* prepared = ws.q8p + r * 2 * groups * 4;
     for (index_t d = 0; d < dim; ++d)
       q8[d] = static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, std::nearbyint(qs[d] * inverse))));
     for (index_t d = dim; d < groups * 4; ++d) q8[d] = 0;
@@ -528,13 +550,13 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
       q8[d] = static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, std::nearbyint(residual * inverse * 127.0f))));
     }
     ops::prepare_query(q8, groups, prepared + groups * 4);
-    ws.q_scales[static_cast<std::size_t>(r)] = scale_hi;
+    ws.q_scales[r] = scale_hi;
     k_end = std::max(k_end, std::min(k1, item.limit(r0 + r)));
   }
-  float* s = ws.scores.data();
-  std::int32_t* dots = ws.dots.data();
-  std::uint8_t* w = ws.weights.data();
-  std::int32_t* acc = ws.acc.data();
+  float* s = ws.scores;
+  std::int32_t* dots = ws.dots;
+  std::uint8_t* w = ws.weights;
+  std::int32_t* acc = ws.acc;
   for (index_t t0 = k0; t0 < k_end; t0 += tile) {
     const index_t nk = std::min(tile, k_end - t0);
     if (t0 + tile < k_end) {  // the next tile's K and V bytes, contiguous in the qs8 layout
@@ -544,14 +566,14 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
     for (index_t r = 0; r < rows; ++r) {
       const index_t count = std::min(nk, item.limit(r0 + r) - t0);
       if (count <= 0) continue;
-      const std::uint8_t* qp = ws.q8p.data() + r * 2 * groups * 4;
-      std::int32_t* dots_lo = ws.dots_lo.data();
+      const std::uint8_t* qp = ws.q8p + r * 2 * groups * 4;
+      std::int32_t* dots_lo = ws.dots_lo;
       for (index_t j = 0; j < count; j += 16) {
         const std::int8_t* tile_keys = src.keys + (t0 + j) * groups * 4;
         ops::dot_key_tile(qp, tile_keys, src.key_sums + t0 + j, groups, dots + j);
         ops::dot_key_tile(qp + groups * 4, tile_keys, src.key_sums + t0 + j, groups, dots_lo + j);
       }
-      attention_scores_from_dots<Arch>(dots, dots_lo, src.key_scales + t0, ws.q_scales[static_cast<std::size_t>(r)],
+      attention_scores_from_dots<Arch>(dots, dots_lo, src.key_scales + t0, ws.q_scales[r],
                                        count, s);
       float* o = st.o + r * st.ld;
       const float alpha = attention_softmax_step<Arch>(s, count, st.m[r], st.l[r]);

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <type_traits>
 
 #include "lightq/gemm/microkernel.hpp"
 #include "lightq/gemm/packing.hpp"
@@ -34,14 +33,6 @@ struct gemm_job {
   gemm_output_tile out;
   std::size_t out_element_size = 4;  ///< unused (the output kind implies it); kept for callers
 };
-
-/// Loop order of a kernel's tiles inside a cache block: `static constexpr bool streams_a = true`
-/// in a kernel puts the column panels outside (its weight panel stays in L1 while the
-/// activation panels stream); otherwise the row panels are outside.
-template <class Kernel, class = void>
-inline constexpr bool gemm_kernel_streams_a_v = false;
-template <class Kernel>
-inline constexpr bool gemm_kernel_streams_a_v<Kernel, std::void_t<decltype(Kernel::streams_a)>> = Kernel::streams_a;
 
 /// Packs the activations x[M, K] into row panels with `pack(rows_view, dst)`, the panels split
 /// across the context's tasks when the copy is large enough to be worth it.
@@ -115,16 +106,10 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
           args.col0 = j0;
           Kernel::run(args);
         };
-        if constexpr (gemm_kernel_streams_a_v<Kernel>) {
-          // Column panels outside: the kc-deep weight panel stays in L1 while the row panels
-          // of the block stream from L2 under it.
-          for (index_t j0 = nb0; j0 < n_end; j0 += NR)
-            for (index_t i0 = mb0; i0 < m_end; i0 += MR) tile(i0, j0);
-        } else {
-          // Row panels outside: the activation panel stays in L1, the weight panels stream.
-          for (index_t i0 = mb0; i0 < m_end; i0 += MR)
-            for (index_t j0 = nb0; j0 < n_end; j0 += NR) tile(i0, j0);
-        }
+        // Row panels outside: the activation panel (MR x kc) stays in L1 while the weight
+        // panels of the block stream from L2 (the kernels prefetch them).
+        for (index_t i0 = mb0; i0 < m_end; i0 += MR)
+          for (index_t j0 = nb0; j0 < n_end; j0 += NR) tile(i0, j0);
       }
     }
   });

@@ -100,7 +100,6 @@ struct gemm_tile_args {
 ///   static constexpr index_t kc_block, mc_block, nc_block;  // cache blocking (kc_block % kr == 0,
 ///                                           // mc_block % mr == 0, nc_block % nr == 0)
 ///   static void run(const gemm_tile_args<acc_type>& args) noexcept;
-///   static constexpr bool streams_a = true;  // optional: tile loop order (gemm/driver.hpp)
 ///
 /// Kernels are stateless: no allocation, no threads, no statics, no validation.
 /// Finishing a tile (args.out set) goes through detail::finish_gemm_tile<Arch>, shared by all.

@@ -123,68 +123,152 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_pairs(const T* const* x, index_t np
 #endif
 
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
+/// The vector operations of the quad depthwise kernel on 64 channels (zmm) or 32 (ymm, AVX-512 VL:
+/// channel tails of at most 32 do not pay for 64). The byte unpacks work in 128-bit lanes, so a
+/// ymm step over the first 32 channels of a 64-channel block finds its weights, bias and scale at
+/// the same offsets (16 * j) as the zmm step, 8 instead of 16 of them.
+template <bool Wide>
+struct quad_ops;
+
+template <>
+struct quad_ops<true> {
+  using vec = __m512i;
+  using mask = __mmask64;
+  using arch_tag = arch::avx512_vnni;
+  using xarch = xsimd_arch_t<arch_tag>;
+  static constexpr index_t channels = 64;
+  static vec load_bytes(mask m, const void* p) noexcept { return _mm512_maskz_loadu_epi8(m, p); }
+  static vec load(const std::int32_t* p) noexcept { return _mm512_loadu_si512(p); }
+  static vec bytes(std::int8_t v) noexcept { return _mm512_set1_epi8(v); }
+  static vec bit_xor(vec a, vec b) noexcept { return _mm512_xor_si512(a, b); }
+  static vec unpacklo8(vec a, vec b) noexcept { return _mm512_unpacklo_epi8(a, b); }
+  static vec unpackhi8(vec a, vec b) noexcept { return _mm512_unpackhi_epi8(a, b); }
+  static vec unpacklo16(vec a, vec b) noexcept { return _mm512_unpacklo_epi16(a, b); }
+  static vec unpackhi16(vec a, vec b) noexcept { return _mm512_unpackhi_epi16(a, b); }
+  static vec dpbusd(vec acc, vec a, vec b) noexcept { return _mm512_dpbusd_epi32(acc, a, b); }
+  static vec packs32(vec a, vec b) noexcept { return _mm512_packs_epi32(a, b); }
+  static vec packs16(vec a, vec b) noexcept { return _mm512_packs_epi16(a, b); }
+  static vec packus16(vec a, vec b) noexcept { return _mm512_packus_epi16(a, b); }
+  static void store_bytes(void* p, mask m, vec v) noexcept { _mm512_mask_storeu_epi8(p, m, v); }
+  /// y_j (lane L: channels 16 L + 4 j .. + 3) to channel order: transpose the 4x4 128-bit lanes.
+  static void to_channel_order(__m512 y[4]) noexcept {
+    const __m512 t0 = _mm512_shuffle_f32x4(y[0], y[1], 0x44), t1 = _mm512_shuffle_f32x4(y[2], y[3], 0x44);
+    const __m512 t2 = _mm512_shuffle_f32x4(y[0], y[1], 0xEE), t3 = _mm512_shuffle_f32x4(y[2], y[3], 0xEE);
+    y[0] = _mm512_shuffle_f32x4(t0, t1, 0x88);
+    y[1] = _mm512_shuffle_f32x4(t0, t1, 0xDD);
+    y[2] = _mm512_shuffle_f32x4(t2, t3, 0x88);
+    y[3] = _mm512_shuffle_f32x4(t2, t3, 0xDD);
+  }
+};
+
+template <>
+struct quad_ops<false> {
+  using vec = __m256i;
+  using mask = __mmask32;
+  using arch_tag = arch::avx2;
+  using xarch = xsimd_arch_t<arch_tag>;
+  static constexpr index_t channels = 32;
+  static vec load_bytes(mask m, const void* p) noexcept { return _mm256_maskz_loadu_epi8(m, p); }
+  static vec load(const std::int32_t* p) noexcept { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static vec bytes(std::int8_t v) noexcept { return _mm256_set1_epi8(v); }
+  static vec bit_xor(vec a, vec b) noexcept { return _mm256_xor_si256(a, b); }
+  static vec unpacklo8(vec a, vec b) noexcept { return _mm256_unpacklo_epi8(a, b); }
+  static vec unpackhi8(vec a, vec b) noexcept { return _mm256_unpackhi_epi8(a, b); }
+  static vec unpacklo16(vec a, vec b) noexcept { return _mm256_unpacklo_epi16(a, b); }
+  static vec unpackhi16(vec a, vec b) noexcept { return _mm256_unpackhi_epi16(a, b); }
+  static vec dpbusd(vec acc, vec a, vec b) noexcept { return _mm256_dpbusd_epi32(acc, a, b); }
+  static vec packs32(vec a, vec b) noexcept { return _mm256_packs_epi32(a, b); }
+  static vec packs16(vec a, vec b) noexcept { return _mm256_packs_epi16(a, b); }
+  static vec packus16(vec a, vec b) noexcept { return _mm256_packus_epi16(a, b); }
+  static void store_bytes(void* p, mask m, vec v) noexcept { _mm256_mask_storeu_epi8(p, m, v); }
+  /// y_j (lane L: channels 16 L + 4 j .. + 3) to channel order: transpose 2x2 of 128-bit lanes.
+  static void to_channel_order(__m256 y[4]) noexcept {
+    const __m256 y0 = y[0], y1 = y[1], y2 = y[2], y3 = y[3];
+    y[0] = _mm256_permute2f128_ps(y0, y1, 0x20);
+    y[1] = _mm256_permute2f128_ps(y2, y3, 0x20);
+    y[2] = _mm256_permute2f128_ps(y0, y1, 0x31);
+    y[3] = _mm256_permute2f128_ps(y2, y3, 0x31);
+  }
+};
+
+/// One step of the quad depthwise kernel: channels [c, c + rest) with rest <= Ops::channels, c a
+/// multiple of 64 unless Ops is the zmm one (see depthwise_q8_pixel_quads).
+template <class Ops, index_t NQ, class T, class Out>
+LIGHTQ_ALWAYS_INLINE void depthwise_quads_step(const T* const* xs, index_t nq, index_t c, index_t rest,
+                                               const std::int32_t* w, index_t cp, const std::int32_t* bias,
+                                               const float* scale, Out* out, const conv_output_stage& stage) noexcept {
+  using vec = typename Ops::vec;
+  using mask_t = typename Ops::mask;
+  using ib = xsimd::batch<std::int32_t, typename Ops::xarch>;
+  using fb = xsimd::batch<float, typename Ops::xarch>;
+  const mask_t mask = rest == Ops::channels ? static_cast<mask_t>(~mask_t{0}) : static_cast<mask_t>((mask_t{1} << rest) - 1);
+  const vec flip = Ops::bytes(std::is_same_v<T, std::int8_t> ? std::int8_t{-128} : std::int8_t{0});
+  vec acc0 = Ops::load(bias + c), acc1 = Ops::load(bias + c + 16), acc2 = Ops::load(bias + c + 32),
+      acc3 = Ops::load(bias + c + 48);
+  for (index_t q = 0; q < (NQ > 0 ? NQ : nq); ++q) {
+    const vec x0 = Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q] + c), flip);
+    const vec x1 = Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q + 1] + c), flip);
+    const vec x2 = Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q + 2] + c), flip);
+    const vec x3 = Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q + 3] + c), flip);
+    const vec lo01 = Ops::unpacklo8(x0, x1), hi01 = Ops::unpackhi8(x0, x1);
+    const vec lo23 = Ops::unpacklo8(x2, x3), hi23 = Ops::unpackhi8(x2, x3);
+    const std::int32_t* wq = w + q * cp + c;
+    acc0 = Ops::dpbusd(acc0, Ops::unpacklo16(lo01, lo23), Ops::load(wq));
+    acc1 = Ops::dpbusd(acc1, Ops::unpackhi16(lo01, lo23), Ops::load(wq + 16));
+    acc2 = Ops::dpbusd(acc2, Ops::unpacklo16(hi01, hi23), Ops::load(wq + 32));
+    acc3 = Ops::dpbusd(acc3, Ops::unpackhi16(hi01, hi23), Ops::load(wq + 48));
+  }
+  if constexpr (std::is_same_v<Out, float>) {
+    const vec acc[4] = {acc0, acc1, acc2, acc3};
+    constexpr index_t width = static_cast<index_t>(fb::size);
+    typename fb::register_type y[4];
+    for (int j = 0; j < 4; ++j)
+      y[j] = xsimd::min(xsimd::max(xsimd::to_float(ib(acc[j])) * fb::load_unaligned(scale + c + 16 * j), fb(stage.min)),
+                        fb(stage.max));
+    Ops::to_channel_order(y);
+    for (index_t j = 0; j * width < rest; ++j)
+      store_float_n<typename Ops::arch_tag>(fb(y[j]), out + c + width * j, std::min<index_t>(width, rest - width * j));
+  } else {
+    auto requantize = [&](vec a, index_t j) -> vec {
+      return requantize_fp32(ib(a), fb::load_unaligned(scale + c + 16 * j), stage.bounds);
+    };
+    const vec p01 = Ops::packs32(requantize(acc0, 0), requantize(acc1, 1));
+    const vec p23 = Ops::packs32(requantize(acc2, 2), requantize(acc3, 3));
+    Ops::store_bytes(out + c, mask, std::is_same_v<Out, std::int8_t> ? Ops::packs16(p01, p23) : Ops::packus16(p01, p23));
+  }
+}
+
+/// The ymm step for a channel tail of at most 32, out of line: inlined beside the zmm loop it
+/// makes gcc 12 keep the tap pointers in vector registers and slows every pixel down by a third.
+template <index_t NQ, class T, class Out>
+LIGHTQ_NOINLINE void depthwise_quads_tail(const T* const* xs, index_t nq, index_t c, index_t rest, const std::int32_t* w,
+                                          index_t cp, const std::int32_t* bias, const float* scale, Out* out,
+                                          const conv_output_stage& stage) noexcept {
+  depthwise_quads_step<quad_ops<false>, NQ>(xs, nq, c, rest, w, cp, bias, scale, out, stage);
+}
+
 /// AVX-512 VNNI int8 depthwise pixel with taps in quads: every tap is present (padding taps read
-/// a row of zero points), 64 channels per step. The bytes of four taps (one zmm of 64 channels
-/// each, qs8 shifted to uint8 by XOR 0x80) are interleaved with two rounds of unpacks into four
+/// a row of zero points), 64 channels per step (a tail of at most 32 in ymm). The bytes of four
+/// taps (qs8 shifted to uint8 by XOR 0x80) are interleaved with two rounds of unpacks into four
 /// registers of uint8 quads, each multiplied by its int8 weight quads with vpdpbusd: exact sums
 /// of four products (|u8 * s8| <= 32385) into int32, modulo 2^32 (the bias carries
 /// -(zx + shift) * sum_t w_t, pack_conv_depthwise_groups<4>). The accumulators hold channels in the
 /// order of depthwise_quad_slot (bias and scale come in that order); the int8 output is put back
 /// in channel order by the saturating packs (exact: values already in range), the fp32 one by a
-/// 4x4 transpose of 128-bit lanes. nq quads, x has 4 * nq valid pointers.
+/// transpose of 128-bit lanes. nq quads, x has 4 * nq valid pointers.
 template <class Arch, index_t NQ, class T, class Out>
 LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_quads(const T* const* x, index_t nq_runtime, index_t channels,
                                                    const std::int32_t* w, index_t cp, const std::int32_t* bias,
                                                    const float* scale, Out* out, const conv_output_stage& st) noexcept {
-  using ib = conv_ibatch<Arch>;
-  using fb = conv_fbatch<Arch>;
   constexpr index_t cap = NQ > 0 ? NQ : 16;
   const index_t nq = NQ > 0 ? NQ : nq_runtime;
   const conv_output_stage stage = st;
   const T* xs[4 * cap];
   for (index_t t = 0; t < 4 * nq; ++t) xs[t] = x[t];
-  const __m512i flip = _mm512_set1_epi8(std::is_same_v<T, std::int8_t> ? static_cast<char>(0x80) : 0);
-  for (index_t c = 0; c < channels; c += 64) {
-    const index_t rest = std::min<index_t>(64, channels - c);
-    const __mmask64 mask = rest == 64 ? ~__mmask64{0} : (__mmask64{1} << rest) - 1;
-    __m512i acc0 = _mm512_loadu_si512(bias + c), acc1 = _mm512_loadu_si512(bias + c + 16);
-    __m512i acc2 = _mm512_loadu_si512(bias + c + 32), acc3 = _mm512_loadu_si512(bias + c + 48);
-    for (index_t q = 0; q < nq; ++q) {
-      const __m512i x0 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, xs[4 * q] + c), flip);
-      const __m512i x1 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, xs[4 * q + 1] + c), flip);
-      const __m512i x2 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, xs[4 * q + 2] + c), flip);
-      const __m512i x3 = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, xs[4 * q + 3] + c), flip);
-      const __m512i lo01 = _mm512_unpacklo_epi8(x0, x1), hi01 = _mm512_unpackhi_epi8(x0, x1);
-      const __m512i lo23 = _mm512_unpacklo_epi8(x2, x3), hi23 = _mm512_unpackhi_epi8(x2, x3);
-      const std::int32_t* wq = w + q * cp + c;
-      acc0 = _mm512_dpbusd_epi32(acc0, _mm512_unpacklo_epi16(lo01, lo23), _mm512_loadu_si512(wq));
-      acc1 = _mm512_dpbusd_epi32(acc1, _mm512_unpackhi_epi16(lo01, lo23), _mm512_loadu_si512(wq + 16));
-      acc2 = _mm512_dpbusd_epi32(acc2, _mm512_unpacklo_epi16(hi01, hi23), _mm512_loadu_si512(wq + 32));
-      acc3 = _mm512_dpbusd_epi32(acc3, _mm512_unpackhi_epi16(hi01, hi23), _mm512_loadu_si512(wq + 48));
-    }
-    if constexpr (std::is_same_v<Out, float>) {
-      const fb lo(stage.min), hi(stage.max);
-      auto dequantize = [&](__m512i acc, index_t j) -> __m512 {
-        const fb y = xsimd::to_float(ib(acc)) * fb::load_unaligned(scale + c + 16 * j);
-        return xsimd::min(xsimd::max(y, lo), hi);
-      };
-      const __m512 y0 = dequantize(acc0, 0), y1 = dequantize(acc1, 1), y2 = dequantize(acc2, 2), y3 = dequantize(acc3, 3);
-      // Lane L of y_j holds channels 16 L + 4 j .. + 3: transpose the 4x4 grid of 128-bit lanes.
-      const __m512 t0 = _mm512_shuffle_f32x4(y0, y1, 0x44), t1 = _mm512_shuffle_f32x4(y2, y3, 0x44);
-      const __m512 t2 = _mm512_shuffle_f32x4(y0, y1, 0xEE), t3 = _mm512_shuffle_f32x4(y2, y3, 0xEE);
-      const __m512 o[4] = {_mm512_shuffle_f32x4(t0, t1, 0x88), _mm512_shuffle_f32x4(t0, t1, 0xDD),
-                           _mm512_shuffle_f32x4(t2, t3, 0x88), _mm512_shuffle_f32x4(t2, t3, 0xDD)};
-      for (index_t j = 0; j * 16 < rest; ++j) store_float_n<Arch>(fb(o[j]), out + c + 16 * j, std::min<index_t>(16, rest - 16 * j));
-    } else {
-      auto requantize = [&](__m512i acc, index_t j) -> __m512i {
-        return requantize_fp32(ib(acc), fb::load_unaligned(scale + c + 16 * j), stage.bounds);
-      };
-      const __m512i r0 = requantize(acc0, 0), r1 = requantize(acc1, 1), r2 = requantize(acc2, 2), r3 = requantize(acc3, 3);
-      const __m512i p01 = _mm512_packs_epi32(r0, r1), p23 = _mm512_packs_epi32(r2, r3);
-      const __m512i bytes = std::is_same_v<Out, std::int8_t> ? _mm512_packs_epi16(p01, p23) : _mm512_packus_epi16(p01, p23);
-      _mm512_mask_storeu_epi8(out + c, mask, bytes);
-    }
-  }
+  index_t c = 0;
+  for (; c + 32 < channels; c += 64)
+    depthwise_quads_step<quad_ops<true>, NQ>(xs, nq, c, std::min<index_t>(64, channels - c), w, cp, bias, scale, out, stage);
+  if (c < channels) depthwise_quads_tail<NQ>(xs, nq, c, channels - c, w, cp, bias, scale, out, stage);
 }
 #endif
 

@@ -11,6 +11,14 @@
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
 #include <immintrin.h>
 
+// gcc 12: false "maybe uninitialized" on its own placeholders inside the masked AVX-512
+// intrinsics (PR 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 namespace lightq {
 namespace detail {
 
@@ -79,7 +87,34 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     a += 48;
     w += 128;
   }
-  // Finished tiles go through the shared output stage; K-slice partials go straight to memory.
+  // An int8/uint8 tile with one zero point for all rows is finished from the registers (the
+  // output stage's own requantize_fp32, then vpmovdb as store_narrow does, so the same bits;
+  // masks cover a column tail): for a small K (MobileNet's 1x1 layers, K = 16..64) the round
+  // trip through memory cost as much as the dot products.
+  if (args.out && args.out->column_offsets &&
+      (args.out->kind == gemm_output_kind::int8 || args.out->kind == gemm_output_kind::uint8)) {
+    const gemm_output_tile& o = *args.out;
+    using xarch = xsimd_arch_t<arch::avx512_vnni>;
+    using ib = xsimd::batch<std::int32_t, xarch>;
+    using fb = xsimd::batch<float, xarch>;
+    const int cols = static_cast<int>(args.cols);
+    const __mmask16 m0 = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1u);
+    const __mmask16 m1 = cols >= 32 ? __mmask16(0xffff) : cols > 16 ? __mmask16((1u << (cols - 16)) - 1u) : __mmask16(0);
+    const std::int32_t* offsets = o.column_offsets + args.col0;
+    const float* multipliers = o.column_multipliers + args.col0;
+    const ib off0 = _mm512_maskz_loadu_epi32(m0, offsets), off1 = _mm512_maskz_loadu_epi32(m1, offsets + 16);
+    const fb mul0 = _mm512_maskz_loadu_ps(m0, multipliers), mul1 = _mm512_maskz_loadu_ps(m1, multipliers + 16);
+    auto* y = static_cast<std::int8_t*>(o.data) + args.row0 * o.row_stride + args.col0;  // int8 or uint8 bytes
+#define LIGHTQ_FINISH_ROW(r)                                                                                       \
+  if constexpr (Rows > r) {                                                                                        \
+    _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride, m0, requantize_fp32(ib(c##r##_0) + off0, mul0, o.bounds));      \
+    _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride + 16, m1, requantize_fp32(ib(c##r##_1) + off1, mul1, o.bounds)); \
+  }
+    LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
+#undef LIGHTQ_FINISH_ROW
+    return;
+  }
+  // Other tiles go through the shared output stage; K-slice partials go straight to memory.
   alignas(64) std::int32_t tile[12 * 32];
   std::int32_t* dst = args.out ? tile : args.partial;
   const index_t ds = args.out ? 32 : args.partial_stride;
@@ -135,5 +170,9 @@ struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
 };
 
 }  // namespace lightq
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #endif  // LIGHTQ_HAS_AVX512_VNNI

@@ -2,9 +2,10 @@
 // prefill (many queries, compute-bound), fp32 naive reference vs the fused kernel over fp32,
 // fp16 and int8 caches.
 //
-//   BM_attention/decode/<f32_naive|f32|f16|qs8>/<backend>/<cache tokens>/<head_dim>
+//   BM_attention/decode/<f32_naive|f32|f16|qs8|qs8b16>/<backend>/<cache tokens>/<head_dim>
 //     batch 1, 32 query heads over 8 KV heads (GQA 4), tokens 1k..32k. Caches rotate through
-//     copies worth out_of_cache_bytes() so every call streams its cache from DRAM; "%peak" is the
+//     copies worth out_of_cache_bytes() so every call streams its cache from DRAM; qs8b16: int8
+//     with one K and one V scale per block of 16 tokens (kv_cache_options::scale_block); "%peak" is the
 //     rate of cache bytes over the one-core DRAM read bandwidth; model_bytes = KV-cache bytes.
 //   BM_attention/prefill/<f32_naive|f32|f16|qs8>/<backend>/<tokens>/<head_dim>
 //     batch 1, 2 query heads over 1 KV head, tokens x tokens (no mask); K/V in cache (no rotation:
@@ -38,19 +39,21 @@ using lightq::tensor;
 using lightq::bench::peak_kind;
 using arch = lightq::default_arch;
 
-enum class variant { f32_naive, f32, f16, qs8 };
+enum class variant { f32_naive, f32, f16, qs8, qs8_block16 };
 const char* variant_name(variant v) {
   switch (v) {
     case variant::f32_naive: return "f32_naive";
     case variant::f32: return "f32";
     case variant::f16: return "f16";
     case variant::qs8: return "qs8";
+    case variant::qs8_block16: return "qs8b16";
   }
   return "?";
 }
 kv_storage storage_of(variant v) {
-  return v == variant::f16 ? kv_storage::f16 : v == variant::qs8 ? kv_storage::qs8 : kv_storage::f32;
+  return v == variant::f16 ? kv_storage::f16 : v == variant::qs8 || v == variant::qs8_block16 ? kv_storage::qs8 : kv_storage::f32;
 }
+index_t scale_block_of(variant v) { return v == variant::qs8_block16 ? 16 : 1; }
 
 tensor<float, 4> random_tensor(const lightq::extents_t<4>& e, std::uint64_t seed) {
   tensor<float, 4> t(e);
@@ -64,20 +67,23 @@ tensor<float, 4> random_tensor(const lightq::extents_t<4>& e, std::uint64_t seed
 // one benchmark, rebuilt (and the old one freed) when the configuration changes.
 struct cache_set {
   kv_storage storage{};
+  index_t scale_block = 1;
   index_t kv_heads = 0, tokens = 0, dim = 0;
   std::size_t rotate = 0;
   std::vector<kv_cache> caches;
   std::size_t next = 0;
 };
 
-cache_set& caches_for(kv_storage storage, index_t kv_heads, index_t tokens, index_t dim, bool rotate) {
+cache_set& caches_for(kv_storage storage, index_t kv_heads, index_t tokens, index_t dim, bool rotate,
+                      index_t scale_block = 1) {
   static cache_set set;
-  if (set.storage == storage && set.kv_heads == kv_heads && set.tokens == tokens && set.dim == dim &&
+  if (set.storage == storage && set.scale_block == scale_block && set.kv_heads == kv_heads && set.tokens == tokens && set.dim == dim &&
       set.rotate == rotate && !set.caches.empty())
     return set;
   set.caches.clear();
   set.caches.shrink_to_fit();
   set.storage = storage;
+  set.scale_block = scale_block;
   set.kv_heads = kv_heads;
   set.tokens = tokens;
   set.dim = dim;
@@ -85,7 +91,9 @@ cache_set& caches_for(kv_storage storage, index_t kv_heads, index_t tokens, inde
   set.next = 0;
   const auto k = random_tensor({1, kv_heads, tokens, dim}, 1);
   const auto v = random_tensor({1, kv_heads, tokens, dim}, 2);
-  kv_cache first(1, kv_heads, tokens, dim, storage);
+  lightq::kv_cache_options options;
+  options.scale_block = scale_block;
+  kv_cache first(1, kv_heads, tokens, dim, storage, options);
   first.append<arch>(k.cview(), v.cview());
   const std::size_t copies =
       rotate ? lightq::bench::rotation_count(first.capacity_bytes(), lightq::bench::out_of_cache_bytes()) : 1;
@@ -115,7 +123,7 @@ void run_attention(variant v, const tensor<float, 4>& q, const kv_cache& cache, 
 
 void decode_benchmark(benchmark::State& state, variant v, index_t tokens, index_t dim, index_t threads = 1) {
   constexpr index_t heads = 32, kv_heads = 8;
-  cache_set& set = caches_for(storage_of(v), kv_heads, tokens, dim, true);
+  cache_set& set = caches_for(storage_of(v), kv_heads, tokens, dim, true, scale_block_of(v));
   const auto q = random_tensor({1, heads, 1, dim}, 3);
   tensor<float, 4> out(q.extents());
   lightq::context ctx(threads);
@@ -154,9 +162,10 @@ void prefill_benchmark(benchmark::State& state, variant v, index_t tokens, index
 const bool registered = [] {
   const std::string impl = lightq::bench::backend_name();
   const variant variants[] = {variant::f32_naive, variant::f32, variant::f16, variant::qs8};
+  const variant decode_variants[] = {variant::f32_naive, variant::f32, variant::f16, variant::qs8, variant::qs8_block16};
   for (index_t dim : {64, 128})
     for (index_t tokens : {1024, 2048, 4096, 8192, 16384, 32768})
-      for (variant v : variants) {
+      for (variant v : decode_variants) {
         const std::string name = lightq::bench::bench_name("attention", std::string("decode/") + variant_name(v), impl,
                                                            {static_cast<long long>(tokens), static_cast<long long>(dim)});
         benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { decode_benchmark(s, v, tokens, dim); })

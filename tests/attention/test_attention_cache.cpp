@@ -8,9 +8,9 @@ using namespace lightq::test;
 
 namespace {
 
-kv_cache make_cache(const attention_data& d, kv_storage storage, index_t capacity = -1) {
+kv_cache make_cache(const attention_data& d, kv_storage storage, index_t capacity = -1, kv_cache_options options = {}) {
   const index_t tk = d.k.extent(2);
-  kv_cache cache(d.k.extent(0), d.k.extent(1), capacity < 0 ? tk : capacity, d.k.extent(3), storage);
+  kv_cache cache(d.k.extent(0), d.k.extent(1), capacity < 0 ? tk : capacity, d.k.extent(3), storage, options);
   cache.append<test_arch>(d.k.cview(), d.v.cview());
   return cache;
 }
@@ -67,7 +67,8 @@ TEST_CASE("kv_cache: f32 cache attention equals view attention; bytes are report
 TEST_CASE("kv_cache: fp16 and int8 attention against the fp32 reference (random and structured)") {
   // Bounds asserted (documented in docs/attention.md):
   //   fp16: cosine >= 0.9999, max|err| <= 0.02 max|v| everywhere;
-  //   int8: cosine >= 0.999, max|err| <= 0.06 max|v|.
+  //   int8, per-token scales: cosine >= 0.999, max|err| <= 0.06 max|v|;
+  //   int8, one scale per block of 16 or 64 tokens: cosine >= 0.999, max|err| <= 0.08 max|v|.
   const std::vector<attention_shape> shapes = {
       {1, 4, 1, 1, 600, 64},    // decode, GQA 4
       {1, 2, 2, 1, 300, 128},   // decode
@@ -75,7 +76,8 @@ TEST_CASE("kv_cache: fp16 and int8 attention against the fp32 reference (random 
       {1, 2, 1, 5, 130, 40},    // head_dim not a multiple of 16
       {1, 1, 1, 2, 17, 3},      // tiny
   };
-  accuracy f16, i8_wide, i8_small;
+  accuracy f16, i8_wide, i8_small, i8_block[2];
+  const index_t blocks[2] = {16, 64};
   std::uint64_t salt = 400;
   for (const auto& s : shapes)
     for (int kind = 0; kind < 4; ++kind)
@@ -99,12 +101,59 @@ TEST_CASE("kv_cache: fp16 and int8 attention against the fp32 reference (random 
         (wide ? i8_wide : i8_small).add(out8, ref, v_max);
         CHECK(cosine(out8, ref) >= 0.999);
         CHECK(max_abs_diff(out8, ref) <= 0.06f * v_max);
+        for (int i = 0; i < 2; ++i) {
+          CAPTURE(blocks[i]);
+          kv_cache_options co;
+          co.scale_block = blocks[i];
+          auto out_block = cached<test_arch>(d, make_cache(d, kv_storage::qs8, -1, co), o);
+          REQUIRE(all_finite(out_block));
+          i8_block[i].add(out_block, ref, v_max);
+          CHECK(cosine(out_block, ref) >= 0.999);
+          CHECK(max_abs_diff(out_block, ref) <= 0.08f * v_max);
+        }
       }
   MESSAGE("fp16 cache: worst cosine " << f16.worst_cosine << ", worst max|err|/max|v| " << f16.worst_error);
   MESSAGE("int8 cache, head_dim >= 64: worst cosine " << i8_wide.worst_cosine << ", worst max|err|/max|v| "
                                                       << i8_wide.worst_error);
   MESSAGE("int8 cache, head_dim 3 and 40: worst cosine " << i8_small.worst_cosine << ", worst max|err|/max|v| "
                                                          << i8_small.worst_error);
+  for (int i = 0; i < 2; ++i)
+    MESSAGE("int8 cache, one scale per block of " << blocks[i] << " tokens: worst cosine " << i8_block[i].worst_cosine
+                                                 << ", worst max|err|/max|v| " << i8_block[i].worst_error);
+}
+
+TEST_CASE("kv_cache: per-block scales, appending token by token gives the bytes of one append") {
+  attention_shape s{2, 4, 2, 1, 75, 24};
+  auto d = structured(s, 2, 81);
+  // Token norms that grow and shrink inside a block force requantization of earlier rows.
+  for (index_t t = 0; t < s.key_tokens; ++t)
+    for (index_t i = 0; i < s.dim; ++i) d.v(1, 1, t, i) *= 1.0f + static_cast<float>((t * 7) % 16);
+  for (index_t block : {1, 4, 16, 64}) {
+    CAPTURE(block);
+    kv_cache_options co;
+    co.scale_block = block;
+    auto whole = make_cache(d, kv_storage::qs8, 80, co);
+    kv_cache steps(2, 2, 80, 24, kv_storage::qs8, co);
+    steps.append<test_arch>(d.k.cview().slice(2, 0, 5), d.v.cview().slice(2, 0, 5));  // centre from 5 tokens
+    whole = kv_cache(2, 2, 80, 24, kv_storage::qs8, co);
+    whole.append<test_arch>(d.k.cview().slice(2, 0, 5), d.v.cview().slice(2, 0, 5));
+    whole.append<test_arch>(d.k.cview().slice(2, 5, 70), d.v.cview().slice(2, 5, 70));
+    for (index_t t = 5; t < 75; ++t) steps.append<test_arch>(d.k.cview().slice(2, t, 1), d.v.cview().slice(2, t, 1));
+    REQUIRE(steps.tokens() == whole.tokens());
+    for (index_t slab = 0; slab < 4; ++slab) {
+      const index_t tokens = steps.padded_capacity();
+      for (index_t i = 0; i < tokens * steps.key_groups() * 4; ++i) REQUIRE(steps.key_qs8(slab)[i] == whole.key_qs8(slab)[i]);
+      for (index_t i = 0; i < tokens * steps.value_dim(); ++i) REQUIRE(steps.value_qs8(slab)[i] == whole.value_qs8(slab)[i]);
+      for (index_t t = 0; t < 75; ++t) REQUIRE(steps.key_sums(slab)[t] == whole.key_sums(slab)[t]);
+      for (index_t i = 0; i < (75 + block - 1) / block; ++i) {
+        REQUIRE(steps.key_scales(slab)[i] == whole.key_scales(slab)[i]);
+        REQUIRE(steps.value_scales(slab)[i] == whole.value_scales(slab)[i]);
+      }
+    }
+    // Bytes: K 24 + V 32 + key sum 4 per token, 8 per block of scales.
+    CHECK(steps.bytes() == std::size_t(4 * (75 * 60 + (75 + block - 1) / block * 8)));
+    CHECK(steps.scale_block() == block);
+  }
 }
 
 TEST_CASE("kv_cache: int8 accuracy against the logit scale (characterisation)") {
@@ -181,6 +230,10 @@ TEST_CASE("kv_cache: SIMD backend vs scalar twin, and threads vs one thread") {
     CHECK(max_abs_diff(simd, twin) <= bound);
     CHECK(max_abs_diff(simd, threaded) <= bound);
   }
+  kv_cache_options co;
+  co.scale_block = 16;
+  auto blocked = make_cache(d, kv_storage::qs8, 1210, co);  // last block partly filled
+  CHECK(max_abs_diff(cached<test_arch>(d, blocked), cached<arch::scalar>(d, blocked)) <= 0.01f * max_abs(d.v));
 }
 
 TEST_CASE("int8 micro-kernels: Q*K^T and P*V dot products are bit-exact against the scalar twin") {
@@ -245,6 +298,11 @@ TEST_CASE("kv_cache and attention over it: errors name the argument") {
   CHECK(message([&] { cache.append<test_arch>(k9.cview(), k9.cview()); }).find("head_dim") != std::string::npos);
   CHECK(message([&] { kv_cache bad(1, 1, -1, 8); }).find("capacity") != std::string::npos);
   CHECK(message([&] { kv_cache big(1, 1, 4, 20000, kv_storage::qs8); }).find("head_dim") != std::string::npos);
+  for (index_t block : {0, 3, 128}) {
+    kv_cache_options co;
+    co.scale_block = block;
+    CHECK(message([&] { kv_cache bad(1, 1, 4, 8, kv_storage::qs8, co); }).find("options.scale_block") != std::string::npos);
+  }
   tensor<float, 4> q({1, 3, 1, 8}), out({1, 3, 1, 8});
   CHECK(message([&] { attention<test_arch>(q.cview(), cache, out.view()); }).find("multiple of kv heads") !=
         std::string::npos);

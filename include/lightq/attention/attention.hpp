@@ -273,6 +273,7 @@ void attention_cache(tensor_view<const float, 4> q, const kv_cache& cache, tenso
             s.value_scales = cache.value_scales(slab);
             s.value_dim = cache.value_dim();
             s.channel_scales = cache.key_channel_scales(slab);
+            s.scale_block = cache.scale_block();
             return s;
           },
           out, run.ctx);

@@ -24,7 +24,7 @@ namespace lightq {
 enum class kv_storage {
   f32,  ///< fp32, row-major [token][head_dim]
   f16,  ///< IEEE fp16, row-major [token][head_dim]; converted to fp32 in registers when read
-  qs8,  ///< int8 symmetric in [-127, 127], one fp32 scale per token and head, for K and for V
+  qs8,  ///< int8 symmetric in [-127, 127], one fp32 scale per token (or block of tokens) and head, K and V
 };
 
 inline const char* to_string(kv_storage s) noexcept {
@@ -94,6 +94,14 @@ struct kv_cache_options {
   /// channel then spans the same int8 range, so outlier channels no longer cost the others their
   /// resolution; the query, quantized with two int8 digits per value, absorbs the factors.
   bool smooth_keys = true;
+  /// qs8 only: tokens that share one K scale and one V scale (per sequence and head): 1 = per
+  /// token (default), or a power of two up to 64 = per block of that many consecutive tokens
+  /// (token t is in block t / scale_block). A block is quantized from its fp32 values as a whole:
+  /// the cache keeps the open (last, partly filled) block's rows in fp32 and requantizes the
+  /// block when a new token raises its largest |x|, so appending token by token gives exactly the
+  /// bytes of appending the block at once. Per-block scales cost 8 bytes per block instead of per
+  /// token, and a token of small norm gets the resolution of the block's largest.
+  index_t scale_block = 1;
 };
 
 /// A fixed-capacity cache of keys and values, [batch, kv heads, capacity tokens, head_dim].
@@ -101,10 +109,11 @@ struct kv_cache_options {
 /// attention_options::key_lengths). Layouts are fixed per format and identical on every backend:
 ///  - f32/f16: per (batch, head) a row-major [capacity][head_dim] block for K and one for V.
 ///  - qs8: per (batch, head), K in tiles of 16 tokens, [tile][head_dim/4][16 tokens][4 channels]
-///    (the int8 dot products read 16 keys x 4 channels per step), with each token's fp32 scale
-///    and the int32 sum of its int8 values (the correction of the VNNI +128 trick); V in groups of
-///    4 tokens, [group][padded head_dim][4 tokens] (P*V reads 4 tokens per step), with each token's
-///    fp32 scale. head_dim is padded with zeros to a multiple of 4 (K) and 16 (V).
+///    (the int8 dot products read 16 keys x 4 channels per step), with an fp32 scale per token
+///    (or per block of options.scale_block tokens) and the int32 sum of each token's int8 values
+///    (the correction of the VNNI +128 trick); V in groups of 4 tokens, [group][padded
+///    head_dim][4 tokens] (P*V reads 4 tokens per step), with an fp32 scale per token (or block).
+///    head_dim is padded with zeros to a multiple of 4 (K) and 16 (V).
 class kv_cache {
  public:
   /// Tokens of a qs8 K tile and of a V group; capacities are rounded up to `token_block`.
@@ -124,6 +133,9 @@ class kv_cache {
     if (storage == kv_storage::qs8)
       check(head_dim <= max_qs8_head_dim, where, "head_dim = ", head_dim, " exceeds ", max_qs8_head_dim,
             ", the largest for which the int8 dot products are exact in int32");
+    const index_t block = options.scale_block;
+    check(block >= 1 && block <= token_block && (block & (block - 1)) == 0, where, "options.scale_block = ", block,
+          " must be a power of two in [1, ", token_block, "]");
     padded_capacity_ = (capacity + token_block - 1) / token_block * token_block;
     key_groups_ = (head_dim + 3) / 4;
     value_dim_ = (head_dim + 15) / 16 * 16;
@@ -139,10 +151,13 @@ class kv_cache {
       case kv_storage::qs8:
         keys_q_ = detail::kv_cache_buffer<std::int8_t>(slabs * cap * static_cast<std::size_t>(key_groups_ * 4));
         values_q_ = detail::kv_cache_buffer<std::int8_t>(slabs * cap * static_cast<std::size_t>(value_dim_));
-        scales_ = detail::kv_cache_buffer<float>(2 * slabs * cap);
+        scales_ = detail::kv_cache_buffer<float>(2 * slabs * cap / static_cast<std::size_t>(block));
         key_sums_ = detail::kv_cache_buffer<std::int32_t>(slabs * cap);
         centers_ = detail::kv_cache_buffer<float>(2 * slabs * static_cast<std::size_t>(head_dim));
         row_scratch_ = detail::kv_cache_buffer<std::int8_t>(static_cast<std::size_t>(key_groups_ * 4));
+        // The open block's rows (K centred and smoothed, V) in fp32, and its largest |k|, |v|.
+        open_rows_ = detail::kv_cache_buffer<float>(2 * slabs * static_cast<std::size_t>(block * head_dim + 1));
+        open_max_ = detail::kv_cache_buffer<float>(2 * slabs);
         break;
     }
   }
@@ -158,19 +173,23 @@ class kv_cache {
   index_t tokens() const noexcept { return tokens_; }
   kv_storage storage() const noexcept { return storage_; }
   const kv_cache_options& options() const noexcept { return options_; }
+  /// Tokens per K/V scale (options().scale_block): 1 = per-token scales.
+  index_t scale_block() const noexcept { return options_.scale_block; }
 
   /// Bytes an attention call reads for the tokens stored now: K and V elements (with the
-  /// padding of head_dim) plus per-token scales and key sums.
+  /// padding of head_dim) plus the scales (per token or per block) and per-token key sums.
   std::size_t bytes() const noexcept { return bytes_for(tokens_); }
   /// Bytes held for the full capacity.
   std::size_t capacity_bytes() const noexcept { return bytes_for(padded_capacity_); }
-  /// Bytes per token and head (K + V + metadata).
+  /// Bytes per token and head (K + V + metadata; with per-block scales, their 8 bytes per block
+  /// are spread over its tokens and rounded down).
   std::size_t bytes_per_token() const noexcept {
     switch (storage_) {
       case kv_storage::f32: return 2 * sizeof(float) * static_cast<std::size_t>(head_dim_);
       case kv_storage::f16: return 2 * sizeof(std::uint16_t) * static_cast<std::size_t>(head_dim_);
       case kv_storage::qs8:
-        return static_cast<std::size_t>(key_groups_ * 4 + value_dim_) + 2 * sizeof(float) + sizeof(std::int32_t);
+        return static_cast<std::size_t>(key_groups_ * 4 + value_dim_) + sizeof(std::int32_t) +
+               2 * sizeof(float) / static_cast<std::size_t>(options_.scale_block);
     }
     return 0;
   }
@@ -241,8 +260,9 @@ class kv_cache {
   }
   const std::int8_t* key_qs8(index_t slab) const noexcept { return keys_q_.data() + slab * padded_capacity_ * key_groups_ * 4; }
   const std::int8_t* value_qs8(index_t slab) const noexcept { return values_q_.data() + slab * padded_capacity_ * value_dim_; }
-  const float* key_scales(index_t slab) const noexcept { return scales_.data() + slab * padded_capacity_; }
-  const float* value_scales(index_t slab) const noexcept { return scales_.data() + (slab_count() + slab) * padded_capacity_; }
+  /// Scales of token t's K / V at [t / scale_block()].
+  const float* key_scales(index_t slab) const noexcept { return scales_.data() + slab * scale_slots(); }
+  const float* value_scales(index_t slab) const noexcept { return scales_.data() + (slab_count() + slab) * scale_slots(); }
   const std::int32_t* key_sums(index_t slab) const noexcept { return key_sums_.data() + slab * padded_capacity_; }
   const float* key_centers(index_t slab) const noexcept { return centers_.data() + slab * head_dim_; }
   /// Per-channel key smoothing factors s[c] (1 unless options().smooth_keys): the cache holds
@@ -253,13 +273,18 @@ class kv_cache {
 
  private:
   index_t slab_count() const noexcept { return batch_ * kv_heads_; }
+  index_t scale_slots() const noexcept { return padded_capacity_ / options_.scale_block; }
   float* key_f32(index_t slab) noexcept { return f32_.data() + slab * padded_capacity_ * head_dim_; }
   float* value_f32(index_t slab) noexcept { return key_f32(slab) + slab_count() * padded_capacity_ * head_dim_; }
   std::uint16_t* key_f16(index_t slab) noexcept { return f16_.data() + slab * padded_capacity_ * head_dim_; }
   std::uint16_t* value_f16(index_t slab) noexcept { return key_f16(slab) + slab_count() * padded_capacity_ * head_dim_; }
 
   std::size_t bytes_for(index_t tokens) const noexcept {
-    return static_cast<std::size_t>(slab_count() * tokens) * bytes_per_token();
+    if (storage_ != kv_storage::qs8) return static_cast<std::size_t>(slab_count() * tokens) * bytes_per_token();
+    const index_t block = options_.scale_block, blocks = (tokens + block - 1) / block;
+    const auto per_token = static_cast<std::size_t>(key_groups_ * 4 + value_dim_) + sizeof(std::int32_t);
+    return static_cast<std::size_t>(slab_count()) *
+           (static_cast<std::size_t>(tokens) * per_token + static_cast<std::size_t>(blocks) * 2 * sizeof(float));
   }
 
   template <class Arch>
@@ -286,30 +311,24 @@ class kv_cache {
     }
   }
 
-  // Symmetric int8 of one row: scale = max|x| / 127, q = round_half_even(x / scale) in [-127, 127].
-  template <class Arch, class Get>
-  static float quantize_row(index_t n, Get get, std::int8_t* out, index_t out_stride) {
-    float max_abs = 0.0f;
-    for (index_t d = 0; d < n; ++d) max_abs = std::max(max_abs, std::fabs(get(d)));
-    const float inverse = max_abs > 0.0f ? 127.0f / max_abs : 0.0f;
-    for (index_t d = 0; d < n; ++d) {
-      const float x = std::min(127.0f, std::max(-127.0f, std::nearbyint(get(d) * inverse)));
-      out[d * out_stride] = static_cast<std::int8_t>(x);
-    }
-    return max_abs / 127.0f;
+  static float max_abs_of(const float* x, index_t n) noexcept {
+    float m = 0.0f;
+    for (index_t d = 0; d < n; ++d) m = std::max(m, std::fabs(x[d]));
+    return m;
   }
+  // Symmetric int8: q = round_half_even(x * 127 / max) in [-127, 127] (0 when max = 0).
+  static std::int8_t quantize_value(float x, float inverse) noexcept {
+    return static_cast<std::int8_t>(std::min(127.0f, std::max(-127.0f, std::nearbyint(x * inverse))));
+  }
+  static float inverse_of(float max_abs) noexcept { return max_abs > 0.0f ? 127.0f / max_abs : 0.0f; }
 
-  template <class Arch>
-  void append_qs8(const tensor_view<const float, 4>& k, const tensor_view<const float, 4>& v, index_t b, index_t h,
-                  index_t t, index_t slab, index_t token) {
-    const float* center = centers_.data() + slab * head_dim_;
-    // K: token -> tile token/16, slot token%16; channel d -> group d/4, byte d%4.
+  // K row of `token` (centred, smoothed fp32 values) -> its tile slot and its key sum.
+  void store_key(index_t slab, index_t token, const float* row_f32, float inverse) {
+    // token -> tile token/16, slot token%16; channel d -> group d/4, byte d%4.
     std::int8_t* tile = keys_q_.data() + slab * padded_capacity_ * key_groups_ * 4 + (token / key_tile) * key_groups_ * 64 +
                         (token % key_tile) * 4;
     std::int8_t* row = row_scratch_.data();  // channel d at row[d], zero padded to key_groups * 4
-    const float* smooth = centers_.data() + (slab_count() + slab) * head_dim_;
-    const float key_scale = quantize_row<Arch>(
-        head_dim_, [&](index_t d) { return (k(b, h, t, d) - center[d]) / smooth[d]; }, row, 1);
+    for (index_t d = 0; d < head_dim_; ++d) row[d] = quantize_value(row_f32[d], inverse);
     for (index_t d = head_dim_; d < key_groups_ * 4; ++d) row[d] = 0;
     std::int32_t key_sum = 0;
     for (index_t g = 0; g < key_groups_; ++g)
@@ -317,13 +336,43 @@ class kv_cache {
         tile[g * 64 + c] = row[g * 4 + c];
         key_sum += row[g * 4 + c];
       }
-    scales_[static_cast<std::size_t>(slab * padded_capacity_ + token)] = key_scale;
     key_sums_[static_cast<std::size_t>(slab * padded_capacity_ + token)] = key_sum;
-    // V: token -> group token/4, lane token%4; channel d at [d][4].
+  }
+  // V row of `token` -> its group lane: token -> group token/4, lane token%4; channel d at [d][4].
+  void store_value(index_t slab, index_t token, const float* row_f32, float inverse) {
     std::int8_t* group = values_q_.data() + slab * padded_capacity_ * value_dim_ + (token / value_group) * value_dim_ * 4 +
                          (token % value_group);
-    const float value_scale = quantize_row<Arch>(head_dim_, [&](index_t d) { return v(b, h, t, d); }, group, 4);
-    scales_[static_cast<std::size_t>((slab_count() + slab) * padded_capacity_ + token)] = value_scale;
+    for (index_t d = 0; d < head_dim_; ++d) group[d * 4] = quantize_value(row_f32[d], inverse);
+  }
+
+  template <class Arch>
+  void append_qs8(const tensor_view<const float, 4>& k, const tensor_view<const float, 4>& v, index_t b, index_t h,
+                  index_t t, index_t slab, index_t token) {
+    const float* center = centers_.data() + slab * head_dim_;
+    const float* smooth = centers_.data() + (slab_count() + slab) * head_dim_;
+    const index_t block = options_.scale_block, slot = token % block, first = token - slot;
+    // The open block's fp32 rows: K at rows[0 .. block), V after them.
+    float* k_rows = open_rows_.data() + 2 * slab * (block * head_dim_ + 1);
+    float* v_rows = k_rows + block * head_dim_ + 1;
+    float* k_row = k_rows + slot * head_dim_;
+    float* v_row = v_rows + slot * head_dim_;
+    for (index_t d = 0; d < head_dim_; ++d) {
+      k_row[d] = (k(b, h, t, d) - center[d]) / smooth[d];
+      v_row[d] = v(b, h, t, d);
+    }
+    float& k_max = open_max_[static_cast<std::size_t>(2 * slab)];
+    float& v_max = open_max_[static_cast<std::size_t>(2 * slab + 1)];
+    if (slot == 0) k_max = v_max = 0.0f;
+    // A new largest |x| requantizes the block's earlier rows (from fp32) with the new scale.
+    const float k_new = std::max(k_max, max_abs_of(k_row, head_dim_));
+    const float v_new = std::max(v_max, max_abs_of(v_row, head_dim_));
+    const index_t k_from = k_new > k_max ? 0 : slot, v_from = v_new > v_max ? 0 : slot;
+    k_max = k_new;
+    v_max = v_new;
+    for (index_t i = k_from; i <= slot; ++i) store_key(slab, first + i, k_rows + i * head_dim_, inverse_of(k_max));
+    for (index_t i = v_from; i <= slot; ++i) store_value(slab, first + i, v_rows + i * head_dim_, inverse_of(v_max));
+    scales_[static_cast<std::size_t>(slab * scale_slots() + token / block)] = k_max / 127.0f;
+    scales_[static_cast<std::size_t>((slab_count() + slab) * scale_slots() + token / block)] = v_max / 127.0f;
   }
 
   index_t batch_ = 0, kv_heads_ = 0, capacity_ = 0, head_dim_ = 0, tokens_ = 0;
@@ -338,6 +387,7 @@ class kv_cache {
   detail::kv_cache_buffer<std::int32_t> key_sums_;
   detail::kv_cache_buffer<float> centers_;
   detail::kv_cache_buffer<std::int8_t> row_scratch_;
+  detail::kv_cache_buffer<float> open_rows_, open_max_;
 };
 
 }  // namespace lightq

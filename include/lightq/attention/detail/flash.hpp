@@ -374,13 +374,14 @@ struct attention_dense_source {
 struct attention_qs8_source {
   static constexpr index_t key_tile = 128;
   const std::int8_t* keys = nullptr;
-  const float* key_scales = nullptr;
+  const float* key_scales = nullptr;  // token t's at [t / scale_block] (K and V)
   const std::int32_t* key_sums = nullptr;
   index_t groups = 0;
   const std::int8_t* values = nullptr;
   const float* value_scales = nullptr;
   index_t value_dim = 0;
   const float* channel_scales = nullptr;  // per-channel key smoothing, multiplied into q
+  index_t scale_block = 1;                // tokens per K/V scale
   index_t out_dim(index_t) const noexcept { return value_dim; }
 };
 
@@ -408,6 +409,7 @@ struct attention_workspace {
   std::int32_t* dots_lo = nullptr;
   std::uint8_t* weights = nullptr;
   std::int32_t* acc = nullptr;    // value_dim
+  float* tile_scales = nullptr;   // 2 x (key tile + 16): per-block K/V scales expanded per token
   float* dummy = nullptr;         // output of padding rows (their P is zero)
 
   attention_workspace(attention_carver& c, index_t block_rows, index_t dim, index_t groups, index_t value_dim,
@@ -421,6 +423,7 @@ struct attention_workspace {
         dots_lo(c.take<std::int32_t>(key_tile + 16)),
         weights(c.take<std::uint8_t>(key_tile + 16)),
         acc(c.take<std::int32_t>(value_dim + 1)),
+        tile_scales(c.take<float>(2 * (key_tile + 16))),
         dummy(c.take<float>(value_dim + 1)) {}
 
   /// Bytes of one workspace.
@@ -557,31 +560,52 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
   std::int32_t* dots = ws.dots;
   std::uint8_t* w = ws.weights;
   std::int32_t* acc = ws.acc;
+  // Prefetches the bytes of tokens [token, token + 16) of a stream of `per_token` bytes per token,
+  // attention_prefetch_bytes ahead, within the keys in use.
+  auto stream_ahead = [&](const std::int8_t* base, index_t per_token, index_t token) {
+    const index_t from = token * per_token + attention_prefetch_bytes;
+    const index_t to = std::min((token + 16) * per_token + attention_prefetch_bytes, k_end * per_token);
+    if (from < to) attention_prefetch_rows(base + from, 0, 1, to - from);
+  };
   for (index_t t0 = k0; t0 < k_end; t0 += tile) {
     const index_t nk = std::min(tile, k_end - t0);
-    if (t0 + tile < k_end) {  // the next tile's K and V bytes, contiguous in the qs8 layout
-      attention_prefetch_rows(src.keys + (t0 + tile) * groups * 4, 0, 1, tile * groups * 4);
-      attention_prefetch_rows(src.values + (t0 + tile) * src.value_dim, 0, 1, tile * src.value_dim);
+    const float* key_scales = src.key_scales + t0;
+    const float* value_scales = src.value_scales + t0;
+    if (src.scale_block > 1) {  // one scale per block of tokens: expanded per token for this tile
+      float* ks = ws.tile_scales;
+      float* vs = ws.tile_scales + tile + 16;
+      for (index_t j = 0; j < nk; ++j) {
+        ks[j] = src.key_scales[(t0 + j) / src.scale_block];
+        vs[j] = src.value_scales[(t0 + j) / src.scale_block];
+      }
+      key_scales = ks;
+      value_scales = vs;
     }
+    bool prefetch = true;  // by the first row of the tile
     for (index_t r = 0; r < rows; ++r) {
       const index_t count = std::min(nk, item.limit(r0 + r) - t0);
       if (count <= 0) continue;
       const std::uint8_t* qp = ws.q8p + r * 2 * groups * 4;
       std::int32_t* dots_lo = ws.dots_lo;
       for (index_t j = 0; j < count; j += 16) {
+        if (prefetch) {  // K and V (contiguous streams in the qs8 layout) 2 KiB ahead of keys j..j+15
+          stream_ahead(src.keys, groups * 4, t0 + j);
+          stream_ahead(src.values, src.value_dim, t0 + j);
+        }
         const std::int8_t* tile_keys = src.keys + (t0 + j) * groups * 4;
         ops::dot_key_tile(qp, tile_keys, src.key_sums + t0 + j, groups, dots + j);
         ops::dot_key_tile(qp + groups * 4, tile_keys, src.key_sums + t0 + j, groups, dots_lo + j);
       }
-      attention_scores_from_dots<Arch>(dots, dots_lo, src.key_scales + t0, ws.q_scales[r],
+      attention_scores_from_dots<Arch>(dots, dots_lo, key_scales, ws.q_scales[r],
                                        count, s);
       float* o = st.o + r * st.ld;
       const float alpha = attention_softmax_step<Arch>(s, count, st.m[r], st.l[r]);
-      const float w_scale = attention_quantize_weights<Arch>(s, src.value_scales + t0, count, w, dots);
+      const float w_scale = attention_quantize_weights<Arch>(s, value_scales, count, w, dots);
       const index_t value_groups = (count + 3) / 4;
       for (index_t d = 0; d < src.value_dim; ++d) acc[d] = 0;
       if (w_scale > 0.0f) ops::accumulate_values(w, src.values + t0 * src.value_dim, value_groups, src.value_dim, acc);
       attention_flush<Arch>(o, acc, src.value_dim, alpha, w_scale);
+      prefetch = false;
     }
   }
 }

@@ -64,10 +64,35 @@ LIGHTQ_ALWAYS_INLINE void f32_12x32_tile(const gemm_tile_args<float>& args) noex
     a += 12;
     w += 32;
   }
-  // Finished tiles go through the shared output stage; K-slice partials go straight to memory.
-  alignas(64) float tile[12 * 32];
-  float* dst = args.out ? tile : args.partial;
-  const index_t ds = args.out ? 32 : args.partial_stride;
+  // A finished tile is biased, clamped and stored from the registers (masks cover a column
+  // tail; the same two operations as the shared stage, so the same bits).
+  if (args.out) {
+    const gemm_output_tile& o = *args.out;
+    const int cols = static_cast<int>(args.cols);
+    const __mmask16 m0 = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1u);
+    const __mmask16 m1 = cols >= 32 ? __mmask16(0xffff) : cols > 16 ? __mmask16((1u << (cols - 16)) - 1u) : __mmask16(0);
+    __m512 bias0 = _mm512_setzero_ps(), bias1 = bias0;
+    if (o.bias_f32) {
+      bias0 = _mm512_maskz_loadu_ps(m0, o.bias_f32 + args.col0);
+      bias1 = _mm512_maskz_loadu_ps(m1, o.bias_f32 + args.col0 + 16);
+    }
+    const __m512 lo = _mm512_set1_ps(o.min), hi = _mm512_set1_ps(o.max);
+    float* y = static_cast<float*>(o.data) + args.row0 * o.row_stride + args.col0;
+    // min(max(acc + bias, lo), hi) in the shared stage's operand order (NaN behaves the same).
+#define LIGHTQ_FINISH_ROW(r)                                                                                   \
+  if constexpr (Rows > LIGHTQ_ROW_INDEX(r)) {                                                                  \
+    _mm512_mask_storeu_ps(y + LIGHTQ_ROW_INDEX(r) * o.row_stride, m0,                                          \
+                          _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(c##r##0, bias0), lo), hi));               \
+    _mm512_mask_storeu_ps(y + LIGHTQ_ROW_INDEX(r) * o.row_stride + 16, m1,                                     \
+                          _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(c##r##1, bias1), lo), hi));               \
+  }
+    LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
+#undef LIGHTQ_FINISH_ROW
+    return;
+  }
+  // K-slice partials go straight to memory.
+  float* dst = args.partial;
+  const index_t ds = args.partial_stride;
 #define LIGHTQ_STORE_ROW(r)                                          \
   if constexpr (Rows > LIGHTQ_ROW_INDEX(r)) {                        \
     _mm512_storeu_ps(dst + LIGHTQ_ROW_INDEX(r) * ds, c##r##0);       \
@@ -77,7 +102,6 @@ LIGHTQ_ALWAYS_INLINE void f32_12x32_tile(const gemm_tile_args<float>& args) noex
 #undef LIGHTQ_STORE_ROW
 #undef LIGHTQ_ROW_INDEX
 #undef LIGHTQ_ROWS
-  if (args.out) store_gemm_tile<arch::avx512_vnni, 32, float>(tile, args);
 }
 
 /// Shared body of the fp32 and fp16-weight AVX-512 kernels.

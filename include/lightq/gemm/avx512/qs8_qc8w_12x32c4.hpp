@@ -35,6 +35,54 @@ namespace detail {
 #define LIGHTQ_VNNI_ACC(name, reg) __m512i name = _mm512_setzero_si512()
 #endif
 
+/// Column masks of a tile of `cols` (1..32) columns: lanes 0..15 and 16..31.
+LIGHTQ_ALWAYS_INLINE void vnni_column_masks(index_t cols, __mmask16& m0, __mmask16& m1) noexcept {
+  const int c = static_cast<int>(cols);
+  m0 = c >= 16 ? __mmask16(0xffff) : __mmask16((1u << c) - 1u);
+  m1 = c >= 32 ? __mmask16(0xffff) : c > 16 ? __mmask16((1u << (c - 16)) - 1u) : __mmask16(0);
+}
+
+/// The dequantizing (float32) stage of one row of a VNNI tile from registers, operation for
+/// operation the shared stage's vector path (gemm/output_stage.hpp), so the same bits.
+struct vnni_float_stage {
+  using xarch = xsimd_arch_t<arch::avx512_vnni>;
+  using ib = xsimd::batch<std::int32_t, xarch>;
+  using fb = xsimd::batch<float, xarch>;
+  __mmask16 m0, m1;
+  bool offsets;
+  ib add0, add1;   // column offsets, or the int32 bias (zero when absent)
+  ib sum0, sum1;   // column sums (per-row zero points)
+  fb mul0, mul1, bias0, bias1, lo, hi;
+
+  vnni_float_stage(const gemm_output_tile& o, index_t col0, index_t cols) noexcept {
+    vnni_column_masks(cols, m0, m1);
+    offsets = o.column_offsets != nullptr;
+    const __m512i zero = _mm512_setzero_si512();
+    const std::int32_t* add = offsets ? o.column_offsets : o.bias_i32;
+    add0 = add ? _mm512_maskz_loadu_epi32(m0, add + col0) : zero;
+    add1 = add ? _mm512_maskz_loadu_epi32(m1, add + col0 + 16) : zero;
+    sum0 = offsets ? zero : _mm512_maskz_loadu_epi32(m0, o.column_sums + col0);
+    sum1 = offsets ? zero : _mm512_maskz_loadu_epi32(m1, o.column_sums + col0 + 16);
+    mul0 = _mm512_maskz_loadu_ps(m0, o.column_multipliers + col0);
+    mul1 = _mm512_maskz_loadu_ps(m1, o.column_multipliers + col0 + 16);
+    bias0 = o.bias_f32 ? fb(_mm512_maskz_loadu_ps(m0, o.bias_f32 + col0)) : fb(0.0f);
+    bias1 = o.bias_f32 ? fb(_mm512_maskz_loadu_ps(m1, o.bias_f32 + col0 + 16)) : fb(0.0f);
+    lo = fb(o.min);
+    hi = fb(o.max);
+  }
+  LIGHTQ_ALWAYS_INLINE fb finish(ib v, const ib& add, const ib& sum, const fb& mul, const fb& bias, std::int32_t zp,
+                                 float row_scale) const noexcept {
+    if (!offsets) v = v - ib(zp) * sum;
+    v = v + add;
+    const fb y = fused_multiply_add<xarch>(xsimd::to_float(v) * mul, fb(row_scale), bias);
+    return xsimd::min(xsimd::max(y, lo), hi);
+  }
+  LIGHTQ_ALWAYS_INLINE void row(float* y, __m512i c0, __m512i c1, std::int32_t zp, float row_scale) const noexcept {
+    _mm512_mask_storeu_ps(y, m0, finish(ib(c0), add0, sum0, mul0, bias0, zp, row_scale));
+    _mm512_mask_storeu_ps(y + 16, m1, finish(ib(c1), add1, sum1, mul1, bias1, zp, row_scale));
+  }
+};
+
 /// The VNNI tile for `Rows` (1..12) rows: packed A is 12 x 4 bytes per K group, packed W 32 x 4.
 /// Per group: two weight loads, one broadcast per row, two vpdpbusd per row (24 per 14 loads,
 /// ~89% of the vpdpbusd peak in L1 where an 8-row tile reaches ~84%). The accumulators are
@@ -97,9 +145,8 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     using xarch = xsimd_arch_t<arch::avx512_vnni>;
     using ib = xsimd::batch<std::int32_t, xarch>;
     using fb = xsimd::batch<float, xarch>;
-    const int cols = static_cast<int>(args.cols);
-    const __mmask16 m0 = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1u);
-    const __mmask16 m1 = cols >= 32 ? __mmask16(0xffff) : cols > 16 ? __mmask16((1u << (cols - 16)) - 1u) : __mmask16(0);
+    __mmask16 m0, m1;
+    vnni_column_masks(args.cols, m0, m1);
     const std::int32_t* offsets = o.column_offsets + args.col0;
     const float* multipliers = o.column_multipliers + args.col0;
     const ib off0 = _mm512_maskz_loadu_epi32(m0, offsets), off1 = _mm512_maskz_loadu_epi32(m1, offsets + 16);
@@ -114,7 +161,20 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
 #undef LIGHTQ_FINISH_ROW
     return;
   }
-  // Other tiles go through the shared output stage; K-slice partials go straight to memory.
+  // Dequantized (float32) tiles, qd8 included (a zero point and a scale per row).
+  if (args.out && args.out->kind == gemm_output_kind::float32) {
+    const gemm_output_tile& o = *args.out;
+    const vnni_float_stage stage(o, args.col0, args.cols);
+    float* y = static_cast<float*>(o.data) + args.row0 * o.row_stride + args.col0;
+    const std::int32_t* zp = o.row_zero_points + args.row0;
+    const float* row_scales = o.row_scales + args.row0;
+#define LIGHTQ_FINISH_ROW(r) \
+  if constexpr (Rows > r) stage.row(y + r * o.row_stride, c##r##_0, c##r##_1, stage.offsets ? 0 : zp[r], row_scales[r]);
+    LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
+#undef LIGHTQ_FINISH_ROW
+    return;
+  }
+  // Other tiles (int32 outputs, per-row zero points into int8) go through the shared output stage; K-slice partials go straight to memory.
   alignas(64) std::int32_t tile[12 * 32];
   std::int32_t* dst = args.out ? tile : args.partial;
   const index_t ds = args.out ? 32 : args.partial_stride;

@@ -264,6 +264,19 @@ TEST_CASE("int8 micro-kernels: Q*K^T and P*V dot products are bit-exact against 
       simd_ops::dot_key_tile(prepared_simd.data(), tile.data(), sums.data(), groups, dots_simd);
       twin_ops::dot_key_tile(prepared_twin.data(), tile.data(), sums.data(), groups, dots_twin);
       for (int t = 0; t < 16; ++t) REQUIRE(dots_simd[t] == dots_twin[t]);
+      // Three rows x two digits in one call (the fused multi-row kernel where a backend has one).
+      auto rows = random_ints<std::int8_t>(rng, static_cast<std::size_t>(3 * 2 * groups * 4), -127, 127);
+      std::vector<std::uint8_t> rows_simd(rows.size()), rows_twin(rows.size());
+      for (std::size_t i = 0; i < rows.size(); i += static_cast<std::size_t>(groups * 4)) {
+        simd_ops::prepare_query(rows.data() + i, groups, rows_simd.data() + i);
+        twin_ops::prepare_query(rows.data() + i, groups, rows_twin.data() + i);
+      }
+      const std::uint8_t* ps[3] = {rows_simd.data(), rows_simd.data() + 2 * groups * 4, rows_simd.data() + 4 * groups * 4};
+      const std::uint8_t* pt[3] = {rows_twin.data(), rows_twin.data() + 2 * groups * 4, rows_twin.data() + 4 * groups * 4};
+      std::vector<std::int32_t> multi_simd(6 * 20, -1), multi_twin(6 * 20, -1);
+      detail::attention_dot_key_tile_rows<test_arch, 3, simd_ops>(ps, tile.data(), sums.data(), groups, multi_simd.data(), 20);
+      detail::attention_dot_key_tile_rows<arch::scalar, 3, twin_ops>(pt, tile.data(), sums.data(), groups, multi_twin.data(), 20);
+      REQUIRE(multi_simd == multi_twin);
     }
   }
   for (index_t value_dim : {16, 32, 48, 64, 128, 144}) {
@@ -278,6 +291,20 @@ TEST_CASE("int8 micro-kernels: Q*K^T and P*V dot products are bit-exact against 
       simd_ops::accumulate_values(w.data(), values.data(), count, value_dim, acc_simd.data());
       twin_ops::accumulate_values(w.data(), values.data(), count, value_dim, acc_twin.data());
       REQUIRE(acc_simd == acc_twin);
+      // Four rows sharing every V load.
+      auto w4 = random_ints<std::uint8_t>(rng, static_cast<std::size_t>(4 * count * 4), 0, 127);
+      std::vector<std::int32_t> acc4_simd(static_cast<std::size_t>(4 * value_dim), 7), acc4_twin(acc4_simd);
+      const std::uint8_t* wr[4];
+      std::int32_t* as[4];
+      std::int32_t* at[4];
+      for (std::size_t r = 0; r < 4; ++r) {
+        wr[r] = w4.data() + r * static_cast<std::size_t>(count * 4);
+        as[r] = acc4_simd.data() + r * static_cast<std::size_t>(value_dim);
+        at[r] = acc4_twin.data() + r * static_cast<std::size_t>(value_dim);
+      }
+      detail::attention_accumulate_values_rows<test_arch, 4, simd_ops>(wr, values.data(), count, value_dim, as);
+      detail::attention_accumulate_values_rows<arch::scalar, 4, twin_ops>(wr, values.data(), count, value_dim, at);
+      REQUIRE(acc4_simd == acc4_twin);
     }
   }
 }

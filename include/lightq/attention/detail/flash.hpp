@@ -405,10 +405,9 @@ struct attention_workspace {
   std::uint8_t* q8p = nullptr;    // block rows x 2 x groups * 4, prepared int8 query digits
   float* q_scales = nullptr;      // block rows
   float* scores = nullptr;        // 4 x (key tile + 16)
-  std::int32_t* dots = nullptr;   // key tile + 16
-  std::int32_t* dots_lo = nullptr;
-  std::uint8_t* weights = nullptr;
-  std::int32_t* acc = nullptr;    // value_dim
+  std::int32_t* dots = nullptr;   // int8 path: 4 rows x 2 digits x (key tile + 16)
+  std::uint8_t* weights = nullptr;  // 4 rows x (key tile + 16)
+  std::int32_t* acc = nullptr;    // 4 rows x (value_dim + 16)
   float* tile_scales = nullptr;   // 2 x (key tile + 16): per-block K/V scales expanded per token
   float* dummy = nullptr;         // output of padding rows (their P is zero)
 
@@ -419,10 +418,9 @@ struct attention_workspace {
         q8p(c.take<std::uint8_t>(2 * block_rows * groups * 4 + 1)),
         q_scales(c.take<float>(block_rows)),
         scores(c.take<float>(4 * (key_tile + 16))),
-        dots(c.take<std::int32_t>(key_tile + 16)),
-        dots_lo(c.take<std::int32_t>(key_tile + 16)),
-        weights(c.take<std::uint8_t>(key_tile + 16)),
-        acc(c.take<std::int32_t>(value_dim + 1)),
+        dots(c.take<std::int32_t>(8 * (key_tile + 16))),
+        weights(c.take<std::uint8_t>(4 * (key_tile + 16))),
+        acc(c.take<std::int32_t>(4 * (value_dim + 16))),
         tile_scales(c.take<float>(2 * (key_tile + 16))),
         dummy(c.take<float>(value_dim + 1)) {}
 
@@ -519,6 +517,62 @@ void attention_block(const attention_item& item, const attention_dense_source<T>
   }
 }
 
+/// Rows first .. first + R - 1 of a block over one int8 key tile [t0, t0 + nk): R rows share
+/// every K load (Q*K^T, two int8 digits per row) and every V load (P*V); softmax and the 7-bit
+/// weights per row. Rows with no visible key in the tile take no part.
+template <class Arch, int R, class StreamAhead>
+void attention_qs8_rows(const attention_item& item, const attention_qs8_source& src, index_t r0, index_t first,
+                        index_t t0, index_t nk, const float* key_scales, const float* value_scales, bool& prefetch,
+                        const StreamAhead& stream_ahead, const attention_state& st, attention_workspace& ws) noexcept {
+  using ops = attention_int8_ops<Arch>;
+  constexpr index_t tile = attention_qs8_source::key_tile;
+  constexpr index_t ld = tile + 16;
+  const index_t groups = src.groups, value_dim = src.value_dim;
+  index_t count[R];
+  index_t n = 0;
+  const std::uint8_t* prepared[R];
+  for (int i = 0; i < R; ++i) {
+    count[i] = std::max<index_t>(0, std::min(nk, item.limit(r0 + first + i) - t0));
+    n = std::max(n, count[i]);
+    prepared[i] = ws.q8p + (first + i) * 2 * groups * 4;
+  }
+  if (n == 0) return;
+  // dots: row i digit d at ws.dots + (2 i + d) * ld; tile-local key j at [j].
+  for (index_t j = 0; j < n; j += 16) {
+    if (prefetch) {  // K and V (contiguous streams in the qs8 layout) 2 KiB ahead of keys j..j+15
+      stream_ahead(src.keys, groups * 4, t0 + j);
+      stream_ahead(src.values, value_dim, t0 + j);
+    }
+    attention_dot_key_tile_rows<Arch, R, ops>(prepared, src.keys + (t0 + j) * groups * 4, src.key_sums + t0 + j, groups,
+                                              ws.dots + j, ld);
+  }
+  prefetch = false;
+  const index_t padded = (n + 3) / 4 * 4;
+  float alpha[R], w_scale[R];
+  const std::uint8_t* w[R];
+  std::int32_t* acc[R];
+  for (int i = 0; i < R; ++i) {
+    const index_t r = first + i;
+    std::uint8_t* wi = ws.weights + i * ld;
+    w[i] = wi;
+    acc[i] = ws.acc + i * (value_dim + 16);
+    for (index_t d = 0; d < value_dim; ++d) acc[i][d] = 0;
+    alpha[i] = 1.0f;
+    w_scale[i] = 0.0f;
+    if (count[i] > 0) {
+      float* s = ws.scores;
+      std::int32_t* hi = ws.dots + 2 * i * ld;
+      attention_scores_from_dots<Arch>(hi, hi + ld, key_scales, ws.q_scales[r], count[i], s);
+      alpha[i] = attention_softmax_step<Arch>(s, count[i], st.m[r], st.l[r]);
+      w_scale[i] = attention_quantize_weights<Arch>(s, value_scales, count[i], wi, hi);
+    }
+    for (index_t j = count[i] > 0 ? (count[i] + 3) / 4 * 4 : 0; j < padded; ++j) wi[j] = 0;
+  }
+  attention_accumulate_values_rows<Arch, R, ops>(w, src.values + t0 * value_dim, padded / 4, value_dim, acc);
+  for (int i = 0; i < R; ++i)
+    if (count[i] > 0) attention_flush<Arch>(st.o + (first + i) * st.ld, acc[i], value_dim, alpha[i], w_scale[i]);
+}
+
 /// Rows [r0, r0 + rows) of `item` over keys [k0, k1) (k0 a multiple of 64), int8 cache.
 template <class Arch>
 void attention_block(const attention_item& item, const attention_qs8_source& src, index_t r0, index_t rows,
@@ -556,10 +610,6 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
     ws.q_scales[r] = scale_hi;
     k_end = std::max(k_end, std::min(k1, item.limit(r0 + r)));
   }
-  float* s = ws.scores;
-  std::int32_t* dots = ws.dots;
-  std::uint8_t* w = ws.weights;
-  std::int32_t* acc = ws.acc;
   // Prefetches the bytes of tokens [token, token + 16) of a stream of `per_token` bytes per token,
   // attention_prefetch_bytes ahead, within the keys in use.
   auto stream_ahead = [&](const std::int8_t* base, index_t per_token, index_t token) {
@@ -581,31 +631,22 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
       key_scales = ks;
       value_scales = vs;
     }
-    bool prefetch = true;  // by the first row of the tile
-    for (index_t r = 0; r < rows; ++r) {
-      const index_t count = std::min(nk, item.limit(r0 + r) - t0);
-      if (count <= 0) continue;
-      const std::uint8_t* qp = ws.q8p + r * 2 * groups * 4;
-      std::int32_t* dots_lo = ws.dots_lo;
-      for (index_t j = 0; j < count; j += 16) {
-        if (prefetch) {  // K and V (contiguous streams in the qs8 layout) 2 KiB ahead of keys j..j+15
-          stream_ahead(src.keys, groups * 4, t0 + j);
-          stream_ahead(src.values, src.value_dim, t0 + j);
-        }
-        const std::int8_t* tile_keys = src.keys + (t0 + j) * groups * 4;
-        ops::dot_key_tile(qp, tile_keys, src.key_sums + t0 + j, groups, dots + j);
-        ops::dot_key_tile(qp + groups * 4, tile_keys, src.key_sums + t0 + j, groups, dots_lo + j);
-      }
-      attention_scores_from_dots<Arch>(dots, dots_lo, key_scales, ws.q_scales[r],
-                                       count, s);
-      float* o = st.o + r * st.ld;
-      const float alpha = attention_softmax_step<Arch>(s, count, st.m[r], st.l[r]);
-      const float w_scale = attention_quantize_weights<Arch>(s, value_scales, count, w, dots);
-      const index_t value_groups = (count + 3) / 4;
-      for (index_t d = 0; d < src.value_dim; ++d) acc[d] = 0;
-      if (w_scale > 0.0f) ops::accumulate_values(w, src.values + t0 * src.value_dim, value_groups, src.value_dim, acc);
-      attention_flush<Arch>(o, acc, src.value_dim, alpha, w_scale);
-      prefetch = false;
+    bool prefetch = true;  // by the first row group of the tile
+    for (index_t first = 0; first < rows; first += 4) {
+      const index_t left = rows - first;
+      const auto run = [&](auto row_count) {
+        constexpr int R = decltype(row_count)::value;
+        attention_qs8_rows<Arch, R>(item, src, r0, first, t0, nk, key_scales, value_scales, prefetch, stream_ahead,
+                                    st, ws);
+      };
+      if (left >= 4)
+        run(std::integral_constant<int, 4>{});
+      else if (left == 3)
+        run(std::integral_constant<int, 3>{});
+      else if (left == 2)
+        run(std::integral_constant<int, 2>{});
+      else
+        run(std::integral_constant<int, 1>{});
     }
   }
 }

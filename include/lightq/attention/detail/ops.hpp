@@ -62,6 +62,35 @@ struct attention_int8_ops {
   }
 };
 
+/// Q*K^T of R query rows x 2 int8 digits against one 16-token K tile: dots[(2i + d) * ld + t] =
+/// dot_key_tile(prepared[i] + d * groups * 4, ...)[t] for rows i < R and digits d < 2. Backends
+/// with a fused kernel (one K load for the 2R dot products) provide
+/// `dot_key_tile_rows<R>`; the others run dot_key_tile 2R times. Same int32 values either way.
+template <class Arch, int R, class Ops>
+LIGHTQ_ALWAYS_INLINE void attention_dot_key_tile_rows(const std::uint8_t* const* prepared, const std::int8_t* tile,
+                                                      const std::int32_t* key_sums, index_t groups,
+                                                      std::int32_t* dots, index_t ld) noexcept {
+  if constexpr (arch_has_v<Arch, arch::avx512_vnni>) {
+    Ops::template dot_key_tile_rows<R>(prepared, tile, key_sums, groups, dots, ld);
+  } else {
+    for (int i = 0; i < R; ++i)
+      for (int d = 0; d < 2; ++d) Ops::dot_key_tile(prepared[i] + d * groups * 4, tile, key_sums, groups, dots + (2 * i + d) * ld);
+  }
+}
+
+/// P*V of R rows: acc[i][d] += sum_t w[i][t] * v[t][d] (accumulate_values per row). Backends with
+/// a fused kernel (one V load for R rows) provide `accumulate_values_rows<R>`.
+template <class Arch, int R, class Ops>
+LIGHTQ_ALWAYS_INLINE void attention_accumulate_values_rows(const std::uint8_t* const* w, const std::int8_t* values,
+                                                           index_t count, index_t value_dim,
+                                                           std::int32_t* const* acc) noexcept {
+  if constexpr (arch_has_v<Arch, arch::avx512_vnni>) {
+    Ops::template accumulate_values_rows<R>(w, values, count, value_dim, acc);
+  } else {
+    for (int i = 0; i < R; ++i) Ops::accumulate_values(w[i], values, count, value_dim, acc[i]);
+  }
+}
+
 /// Float helpers of every SIMD backend (F16C / vcvtph2ps / fcvtl; intrinsics where xsimd has
 /// none or, like xsimd 8.1's AVX-512 haddp, returns lanes out of order):
 ///   static float_batch<Arch> load_f16(const std::uint16_t*)  fp16 -> fp32 in registers

@@ -11,6 +11,8 @@
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
 #include <immintrin.h>
 
+#include <type_traits>
+
 // GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
 // placeholders) once they are inlined here; a false positive, silenced for this header only.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -21,6 +23,18 @@
 
 namespace lightq {
 namespace detail {
+
+/// acc += u8(a) x s8(b) (vpdpbusd). gcc 12 copies the accumulator through a spare register around
+/// _mm512_dpbusd_epi32 in these loops (a vmovdqa per vpdpbusd, DESIGN.md §4); the one instruction
+/// in asm keeps it in place. clang compiles the intrinsic well.
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE void attention_dpbusd(__m512i& acc, __m512i a, __m512i b) noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+#else
+  acc = _mm512_dpbusd_epi32(acc, a, b);
+#endif
+}
 
 template <class Arch>
 struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_vnni>>> {
@@ -38,15 +52,70 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
     auto qb = [&](index_t g) { return _mm512_set1_epi32(attention_load_i32(prepared + g * 4)); };
     index_t g = 0;
     for (; g + 4 <= groups; g += 4) {
-      a0 = _mm512_dpbusd_epi32(a0, qb(g), kq(g));
-      a1 = _mm512_dpbusd_epi32(a1, qb(g + 1), kq(g + 1));
-      a2 = _mm512_dpbusd_epi32(a2, qb(g + 2), kq(g + 2));
-      a3 = _mm512_dpbusd_epi32(a3, qb(g + 3), kq(g + 3));
+      attention_dpbusd<Arch>(a0, qb(g), kq(g));
+      attention_dpbusd<Arch>(a1, qb(g + 1), kq(g + 1));
+      attention_dpbusd<Arch>(a2, qb(g + 2), kq(g + 2));
+      attention_dpbusd<Arch>(a3, qb(g + 3), kq(g + 3));
     }
-    for (; g < groups; ++g) a0 = _mm512_dpbusd_epi32(a0, qb(g), kq(g));
+    for (; g < groups; ++g) attention_dpbusd<Arch>(a0, qb(g), kq(g));
     __m512i acc = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
     acc = _mm512_sub_epi32(acc, _mm512_slli_epi32(_mm512_loadu_si512(key_sums), 7));
     _mm512_storeu_si512(dots, acc);
+  }
+
+  /// R rows x 2 digits: one K load per channel group serves 2R vpdpbusd chains.
+  template <int R>
+  static void dot_key_tile_rows(const std::uint8_t* const* prepared, const std::int8_t* tile,
+                                const std::int32_t* key_sums, index_t groups, std::int32_t* dots, index_t ld) noexcept {
+    __m512i a[2 * R];
+    #pragma GCC unroll 16
+    for (int i = 0; i < 2 * R; ++i) a[i] = _mm512_setzero_si512();
+    for (index_t g = 0; g < groups; ++g) {
+      const __m512i k = _mm512_loadu_si512(tile + g * 64);
+      #pragma GCC unroll 16
+      for (int i = 0; i < R; ++i) {
+        a[2 * i] = _mm512_dpbusd_epi32(a[2 * i], _mm512_set1_epi32(attention_load_i32(prepared[i] + g * 4)), k);
+        a[2 * i + 1] =
+            _mm512_dpbusd_epi32(a[2 * i + 1], _mm512_set1_epi32(attention_load_i32(prepared[i] + (groups + g) * 4)), k);
+      }
+    }
+    const __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512(key_sums), 7);
+    #pragma GCC unroll 16
+    for (int i = 0; i < 2 * R; ++i) _mm512_storeu_si512(dots + ld * i, _mm512_sub_epi32(a[i], correction));
+  }
+
+  /// R rows: each V load (4 tokens x 16 channels) serves R vpdpbusd; 4 vectors of channels per pass.
+  template <int R>
+  static void accumulate_values_rows(const std::uint8_t* const* w, const std::int8_t* values, index_t count,
+                                     index_t value_dim, std::int32_t* const* acc) noexcept {
+    index_t d = 0;
+    auto pass = [&](auto width) {
+      constexpr int N = decltype(width)::value;
+      __m512i a[R][N];
+      #pragma GCC unroll 16
+      for (int r = 0; r < R; ++r)
+        #pragma GCC unroll 16
+        for (int i = 0; i < N; ++i) a[r][i] = _mm512_loadu_si512(acc[r] + d + 16 * i);
+      for (index_t g = 0; g < count; ++g) {
+        const std::int8_t* p = values + g * value_dim * 4 + d * 4;
+        __m512i v[N];
+        #pragma GCC unroll 16
+        for (int i = 0; i < N; ++i) v[i] = _mm512_loadu_si512(p + 64 * i);
+        #pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) {
+          const __m512i wb = _mm512_set1_epi32(attention_load_i32(w[r] + g * 4));
+          #pragma GCC unroll 16
+          for (int i = 0; i < N; ++i) a[r][i] = _mm512_dpbusd_epi32(a[r][i], wb, v[i]);
+        }
+      }
+      #pragma GCC unroll 16
+      for (int r = 0; r < R; ++r)
+        #pragma GCC unroll 16
+        for (int i = 0; i < N; ++i) _mm512_storeu_si512(acc[r] + d + 16 * i, a[r][i]);
+      d += 16 * N;
+    };
+    for (; d + 64 <= value_dim;) pass(std::integral_constant<int, 4>{});
+    for (; d + 16 <= value_dim;) pass(std::integral_constant<int, 1>{});
   }
 
   template <int N>
@@ -65,12 +134,12 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
       for (int h = 0; h < S; ++h) {
         const __m512i wb = _mm512_set1_epi32(attention_load_i32(w + (g + h) * 4));
         const std::int8_t* p = values + (g + h) * value_dim * 4 + d0 * 4;
-        for (int i = 0; i < N; ++i) a[h][i] = _mm512_dpbusd_epi32(a[h][i], wb, _mm512_loadu_si512(p + 64 * i));
+        for (int i = 0; i < N; ++i) attention_dpbusd<Arch>(a[h][i], wb, _mm512_loadu_si512(p + 64 * i));
       }
     for (; g < count; ++g) {
       const __m512i wb = _mm512_set1_epi32(attention_load_i32(w + g * 4));
       const std::int8_t* p = values + g * value_dim * 4 + d0 * 4;
-      for (int i = 0; i < N; ++i) a[0][i] = _mm512_dpbusd_epi32(a[0][i], wb, _mm512_loadu_si512(p + 64 * i));
+      for (int i = 0; i < N; ++i) attention_dpbusd<Arch>(a[0][i], wb, _mm512_loadu_si512(p + 64 * i));
     }
     for (int i = 0; i < N; ++i)
       _mm512_storeu_si512(acc + d0 + 16 * i, S == 2 ? _mm512_add_epi32(a[0][i], a[S - 1][i]) : a[0][i]);

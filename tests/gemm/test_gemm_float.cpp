@@ -12,6 +12,19 @@ namespace {
 
 using backend = lt::test_arch;
 
+/// Element (i, j) of clamp(x * w^T + bias) in double; `mag` gets |bias| + sum_k |x w|.
+double reference_element(const lt::test_matrix<float>& x, const lt::test_matrix<float>& w, index_t i, index_t j, double bias,
+                         const lightq::output_clamp& clamp, double& mag) {
+  double ref = bias;
+  mag = std::abs(bias);
+  for (index_t kk = 0; kk < x.cols; ++kk) {
+    const double p = double(x.view(i, kk)) * double(w.view(j, kk));
+    ref += p;
+    mag += std::abs(p);
+  }
+  return std::min(std::max(ref, double(clamp.min)), double(clamp.max));
+}
+
 template <class W>
 void check_float_case(const lt::gemm_shape& s, std::uint64_t salt, lightq::context* ctx = nullptr, bool plain = false) {
   CAPTURE(s.to_string());
@@ -47,13 +60,8 @@ void check_float_case(const lt::gemm_shape& s, std::uint64_t salt, lightq::conte
   const double eps = std::numeric_limits<float>::epsilon();
   for (index_t i = 0; i < m; ++i)
     for (index_t j = 0; j < n; ++j) {
-      double ref = with_bias ? bias[std::size_t(j)] : 0.0, mag = std::abs(ref);
-      for (index_t kk = 0; kk < k; ++kk) {
-        const double p = double(x.view(i, kk)) * double(w.view(j, kk));
-        ref += p;
-        mag += std::abs(p);
-      }
-      ref = std::min(std::max(ref, double(clamp.min)), double(clamp.max));
+      double mag = 0.0;
+      const double ref = reference_element(x, w, i, j, with_bias ? bias[std::size_t(j)] : 0.0, clamp, mag);
       const double bound = 8.0 * eps * std::sqrt(double(std::max<index_t>(k, 1))) * mag + eps * std::abs(ref);
       const double e1 = std::abs(double(y.at(i, j)) - ref), e2 = std::abs(double(y_twin.at(i, j)) - ref);
       if (!(e1 <= bound && e2 <= bound)) {
@@ -150,4 +158,79 @@ TEST_CASE("half bits: exhaustive round trip and rounding") {
   CHECK(lightq::detail::float_to_half_bits(65519.0f) == 0x7bffu);
   CHECK(lightq::detail::float_to_half_bits(std::ldexp(1.0f, -25)) == 0u);
   CHECK(lightq::detail::float_to_half_bits(std::ldexp(1.5f, -25)) == 1u);
+}
+
+namespace {
+
+// fp16 activations x fp16 weights through the public linear: every backend within the bound of
+// its arithmetic (fp16 blocks of 16 on neon_dotprod, documented in gemm/neon/f16_8x24_dotprod.hpp;
+// fp32 elsewhere, where it must also equal the fp32 x fp16-weight path on the widened input).
+void check_f16_f16_case(const lt::gemm_shape& s, std::uint64_t salt, lightq::context* ctx = nullptr) {
+  using K = lightq::gemm_kernel_for<backend, lightq::gemm_dtype::f16, lightq::gemm_dtype::f16>;
+  constexpr bool fp16_arithmetic = std::is_same_v<typename K::a_type, std::uint16_t>;
+  CAPTURE(s.to_string());
+  CAPTURE(salt);
+  auto rng = lt::make_rng(salt);
+  const index_t m = s.m, n = s.n, k = s.k;
+  const auto round_half = [](float v) { return lightq::detail::half_bits_to_float(lightq::detail::float_to_half_bits(v)); };
+  std::vector<float> xv = lt::random_floats(rng, static_cast<std::size_t>(m * k));
+  for (float& v : xv) v = round_half(v);
+  lt::test_matrix<float> xf(m, k, s.strided);
+  xf.fill(xv);
+  lt::test_matrix<lightq::half> xh(m, k, s.strided);
+  std::vector<lightq::half> xhv(xv.size());
+  for (std::size_t i = 0; i < xv.size(); ++i) xhv[i] = lightq::half(xv[i]);
+  xh.fill(xhv);
+  std::vector<float> wv = lt::random_floats(rng, static_cast<std::size_t>(n * k));
+  for (float& v : wv) v = round_half(v);
+  lt::test_matrix<float> w(n, k, s.strided, s.strided && salt % 2);
+  w.fill(wv);
+  const std::vector<float> bias = lt::random_floats(rng, static_cast<std::size_t>(n));
+  const bool with_bias = salt % 3 != 0;
+  const lightq::output_clamp clamp = salt % 4 == 1 ? lightq::output_clamp::relu() : lightq::output_clamp::none();
+  const lightq::vector_view<const float> b(with_bias ? bias.data() : nullptr, {with_bias ? n : 0});
+  lt::guarded_matrix<float> y(m, n, s.strided), y_twin(m, n, s.strided), y_f32(m, n, s.strided);
+  lightq::linear(xh.cview(), lightq::pack_weights_f16<backend, lightq::gemm_dtype::f16>(w.cview()), b, y.view(), clamp, ctx);
+  lightq::linear(xh.cview(), lightq::pack_weights_f16<lightq::arch::scalar, lightq::gemm_dtype::f16>(w.cview()), b,
+                 y_twin.view(), clamp);
+  lightq::linear(xf.cview(), lightq::pack_weights_f16<backend>(w.cview()), b, y_f32.view(), clamp, ctx);
+  REQUIRE(y.buffer.intact());
+  REQUIRE(y_twin.buffer.intact());
+  const double eps32 = std::numeric_limits<float>::epsilon(), u16 = std::ldexp(1.0, -11);
+  for (index_t i = 0; i < m; ++i)
+    for (index_t j = 0; j < n; ++j) {
+      double mag = 0.0;
+      const double ref = reference_element(xf, w, i, j, with_bias ? bias[std::size_t(j)] : 0.0, clamp, mag);
+      const double bound32 = 8.0 * eps32 * std::sqrt(double(std::max<index_t>(k, 1))) * mag + eps32 * std::abs(ref);
+      const double bound16 = (16.0 * u16 + std::ceil(double(k) / 16.0) * eps32) * mag + std::ldexp(double(k), -25) +
+                             eps32 * std::abs(ref);
+      const double e = std::abs(double(y.at(i, j)) - ref), e_twin = std::abs(double(y_twin.at(i, j)) - ref);
+      const bool same_as_f32 = fp16_arithmetic || y.at(i, j) == y_f32.at(i, j);
+      if (!(e <= (fp16_arithmetic ? bound16 : bound32) && e_twin <= bound32 && same_as_f32)) {
+        CAPTURE(i);
+        CAPTURE(j);
+        CAPTURE(ref);
+        CHECK(e_twin <= bound32);
+        CHECK(same_as_f32);
+        REQUIRE(e <= (fp16_arithmetic ? bound16 : bound32));
+      }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("gemm f16 x f16: lightq::half activations through the public linear, within the bound of the backend's arithmetic") {
+  using K = lightq::gemm_kernel_for<backend, lightq::gemm_dtype::f16, lightq::gemm_dtype::f16>;
+  MESSAGE("backend " << std::string(backend::name) << " runs " << std::string(K::name));
+  std::uint64_t salt = 11000;
+  for (const auto& s : lt::gemm_shapes(K::mr, K::nr, K::kr, false)) check_f16_f16_case(s, salt++);
+  lightq::context two(2);
+  check_f16_f16_case(lt::gemm_shape{2 * K::mr + 1, 3 * K::nr + 2, K::kc_block + 17, true}, salt++, &two);
+  // Shape errors name the argument.
+  std::vector<lightq::half> x(6);
+  std::vector<float> wf(8), yv(8);
+  const auto packed = lightq::pack_weights_f16<backend, lightq::gemm_dtype::f16>(lightq::matrix_view<const float>(wf.data(), {4, 2}));
+  CHECK_THROWS_WITH_AS(lightq::linear(lightq::matrix_view<const lightq::half>(x.data(), {2, 3}), packed, {},
+                                      lightq::matrix_view<float>(yv.data(), {2, 4})),
+                       doctest::Contains("x.extent(1) (K)"), lightq::error);
 }

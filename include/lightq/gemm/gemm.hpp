@@ -9,6 +9,7 @@
 
 #include "lightq/core/arch.hpp"
 #include "lightq/core/error.hpp"
+#include "lightq/core/half.hpp"
 #include "lightq/gemm/detail/dtypes.hpp"
 #include "lightq/gemm/driver.hpp"
 #include "lightq/gemm/microkernel.hpp"
@@ -70,8 +71,8 @@ requantize_bounds quantized_bounds(const quantization& q, const output_clamp& c)
 }
 
 /// Checks the shapes shared by every linear form.
-template <class X, class Y, class W, class Arch, class B>
-void check_linear_shapes(const matrix_view<X>& x, const packed_weights<W, Arch>& w, const vector_view<B>& bias,
+template <class X, class Y, class W, class Arch, class A, class B>
+void check_linear_shapes(const matrix_view<X>& x, const packed_weights<W, Arch, A>& w, const vector_view<B>& bias,
                          const matrix_view<Y>& y, const char* where) {
   check(x.extent(0) >= 0 && x.extent(1) >= 0, where, "x extents ", x.extents_string(), " must be >= 0");
   check_equal(x.extent(1), w.k(), where, "x.extent(1) (K)", "the K the weights were packed for");
@@ -206,19 +207,27 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
   out_buffer.finish();
 }
 
-/// Float linear layer after validation: W is f32 or f16.
-template <class Arch, class W>
-void linear_float(const matrix_view<const float>& x, const packed_weights<W, Arch>& w, const float* bias,
+/// Float linear layer after validation: W is f32 or f16; X is float, or half (binary16
+/// activations, with weights packed for them).
+template <class Arch, class W, class A, class X>
+void linear_float(const matrix_view<const X>& x, const packed_weights<W, Arch, A>& w, const float* bias,
                   const matrix_view<float>& y, const output_clamp& clamp, context* user_ctx) {
-  using kernel = typename packed_weights<W, Arch>::kernel;
+  using kernel = typename packed_weights<W, Arch, A>::kernel;
+  using a_type = typename kernel::a_type;
   const index_t m = x.extent(0), n = w.n();
   if (m == 0 || n == 0) return;
   context local_ctx;
   context& ctx = user_ctx ? *user_ctx : local_ctx;
   const index_t m_panels = divide_round_up(m, kernel::mr);
-  auto* a = ctx.scratch_as<float>(gemm_slot_packed_a, static_cast<std::size_t>(m_panels * kernel::a_layout::panel_size(w.k_padded())));
-  pack_activation_panels<kernel>(ctx, x, w.k_padded(), a, [&](const matrix_view<const float>& rows, float* dst) {
-    pack_activations_f32<kernel>(rows, w.k_padded(), dst);
+  auto* a = ctx.scratch_as<a_type>(gemm_slot_packed_a, static_cast<std::size_t>(m_panels * kernel::a_layout::panel_size(w.k_padded())));
+  pack_activation_panels<kernel>(ctx, x, w.k_padded(), a, [&](const matrix_view<const X>& rows, a_type* dst) {
+    if constexpr (std::is_same_v<X, float>) {
+      pack_activations_f32<kernel>(rows, w.k_padded(), dst);
+    } else if constexpr (std::is_same_v<a_type, float>) {  // binary16 widened exactly for fp32 arithmetic
+      pack_activations<kernel>(rows, w.k_padded(), [](half v, index_t) { return half_bits_to_float(v.bits()); }, dst);
+    } else {  // binary16 kept for fp16 arithmetic
+      pack_activations<kernel>(rows, w.k_padded(), [](half v, index_t) { return v.bits(); }, dst);
+    }
   });
   row_contiguous_output<float> out_buffer(y);
   gemm_job<kernel> job;
@@ -313,7 +322,20 @@ void linear(matrix_view<const float> x, const packed_weights<W, Arch>& w, vector
   constexpr const char* where = "lightq::linear(f32)";
   detail::check_linear_shapes(x, w, bias, y, where);
   detail::check_clamp(clamp, where);
-  detail::linear_float<Arch, W>(x, w, bias.extent(0) ? bias.data() : nullptr, y, clamp, ctx);
+  detail::linear_float<Arch>(x, w, bias.extent(0) ? bias.data() : nullptr, y, clamp, ctx);
+}
+
+/// fp16 linear layer: y = clamp(x * W^T + bias) for binary16 activations and binary16 weights
+/// packed by pack_weights_f16<Arch, gemm_dtype::f16>, fp32 output. neon_dotprod computes in
+/// fp16 arithmetic with fp32 block sums (bound in gemm/neon/f16_8x24_dotprod.hpp); the other
+/// backends widen the activations exactly and compute in fp32.
+template <class Arch>
+void linear(matrix_view<const half> x, const packed_weights<gemm_dtype::f16, Arch, gemm_dtype::f16>& w,
+            vector_view<const float> bias, matrix_view<float> y, const output_clamp& clamp = {}, context* ctx = nullptr) {
+  constexpr const char* where = "lightq::linear(f16 x f16)";
+  detail::check_linear_shapes(x, w, bias, y, where);
+  detail::check_clamp(clamp, where);
+  detail::linear_float<Arch>(x, w, bias.extent(0) ? bias.data() : nullptr, y, clamp, ctx);
 }
 
 /// Plain fp32 GEMM on strided views: c[M, N] = clamp(a[M, K] * b[K, N] + bias). b is packed

@@ -16,15 +16,23 @@
 
 namespace lightq {
 
-/// Weights of a linear layer, W[N, K] (N output channels), packed for backend `Arch`.
-/// W is gemm_dtype::qc8w (int8 in [-127, 127] + one scale per channel), f32 or f16.
-/// Build with pack_weights / pack_weights_f16; immutable afterwards; share across threads.
-template <class W, class Arch = default_arch>
+/// The activations weights W are multiplied with unless a packer says otherwise: int8 for qc8w,
+/// fp32 for f32 and f16.
+template <class W>
+using default_gemm_activation_t = std::conditional_t<std::is_same_v<W, gemm_dtype::qc8w>, gemm_dtype::qs8, gemm_dtype::f32>;
+
+/// Weights of a linear layer, W[N, K] (N output channels), packed for backend `Arch` and
+/// activations `A`. W is gemm_dtype::qc8w (int8 in [-127, 127] + one scale per channel), f32 or
+/// f16; A is f16 only for binary16 weights multiplied with binary16 activations
+/// (pack_weights_f16<Arch, gemm_dtype::f16>). Build with pack_weights / pack_weights_f16;
+/// immutable afterwards; share across threads.
+template <class W, class Arch = default_arch, class A = default_gemm_activation_t<W>>
 class packed_weights {
  public:
   using weight_dtype = W;
+  using activation_dtype = A;
   using arch_type = Arch;
-  using kernel = gemm_kernel_for<Arch, std::conditional_t<std::is_same_v<W, gemm_dtype::qc8w>, gemm_dtype::qs8, gemm_dtype::f32>, W>;
+  using kernel = gemm_kernel_for<Arch, A, W>;
   using w_type = typename kernel::w_type;
 
   packed_weights() = default;
@@ -116,26 +124,28 @@ packed_weights<gemm_dtype::f32, Arch> pack_weights(matrix_view<const float> w) {
 }
 
 /// Packs fp32 weights w[N, K] as IEEE binary16 (round to nearest even) for backend Arch:
-/// half the bytes of f32, widened exactly to fp32 inside the kernel.
-template <class Arch = default_arch>
-packed_weights<gemm_dtype::f16, Arch> pack_weights_f16(matrix_view<const float> w) {
+/// half the bytes of f32, widened exactly to fp32 inside the kernel. A = gemm_dtype::f16 packs
+/// them for lightq::half activations (fp16 arithmetic where the backend has it: neon_dotprod).
+template <class Arch = default_arch, class A = gemm_dtype::f32>
+packed_weights<gemm_dtype::f16, Arch, A> pack_weights_f16(matrix_view<const float> w) {
   const index_t n = w.extent(0), k = w.extent(1);
   check(n >= 0 && k >= 0, "lightq::pack_weights_f16", "w extents ", w.extents_string(), " must be >= 0");
-  packed_weights<gemm_dtype::f16, Arch> packed(n, k);
-  using kernel = typename packed_weights<gemm_dtype::f16, Arch>::kernel;
+  packed_weights<gemm_dtype::f16, Arch, A> packed(n, k);
+  using kernel = typename packed_weights<gemm_dtype::f16, Arch, A>::kernel;
   detail::pack_panels<kernel, typename kernel::w_layout>(
       n, k, packed.k_padded(), [&](index_t j, index_t kk) { return detail::float_to_half_bits(w(j, kk)); },
       packed.mutable_data());
   return packed;
 }
 
-/// Packs binary16 weights given as their bits, w[N, K], for backend Arch.
-template <class Arch = default_arch>
-packed_weights<gemm_dtype::f16, Arch> pack_weights_f16_bits(matrix_view<const std::uint16_t> w) {
+/// Packs binary16 weights given as their bits, w[N, K], for backend Arch (and activations A, as
+/// pack_weights_f16).
+template <class Arch = default_arch, class A = gemm_dtype::f32>
+packed_weights<gemm_dtype::f16, Arch, A> pack_weights_f16_bits(matrix_view<const std::uint16_t> w) {
   const index_t n = w.extent(0), k = w.extent(1);
   check(n >= 0 && k >= 0, "lightq::pack_weights_f16_bits", "w extents ", w.extents_string(), " must be >= 0");
-  packed_weights<gemm_dtype::f16, Arch> packed(n, k);
-  using kernel = typename packed_weights<gemm_dtype::f16, Arch>::kernel;
+  packed_weights<gemm_dtype::f16, Arch, A> packed(n, k);
+  using kernel = typename packed_weights<gemm_dtype::f16, Arch, A>::kernel;
   detail::pack_panels<kernel, typename kernel::w_layout>(
       n, k, packed.k_padded(), [&](index_t j, index_t kk) { return w(j, kk); }, packed.mutable_data());
   return packed;

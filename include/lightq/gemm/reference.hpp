@@ -105,5 +105,12 @@ struct gemm_kernel<arch::scalar, gemm_dtype::f32, gemm_dtype::f16>
     : detail::scalar_float_kernel<arch::scalar, std::uint16_t, 4, 4> {
   static constexpr const char* name = "f32_f16w_4x4__scalar";
 };
+/// Scalar twin, fp16 activations x fp16 weights: activations are widened (exactly) when packed,
+/// the arithmetic is fp32.
+template <>
+struct gemm_kernel<arch::scalar, gemm_dtype::f16, gemm_dtype::f16>
+    : detail::scalar_float_kernel<arch::scalar, std::uint16_t, 4, 4> {
+  static constexpr const char* name = "f16_f16w_4x4__scalar";
+};
 
 }  // namespace lightq

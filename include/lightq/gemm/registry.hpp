@@ -15,6 +15,7 @@
 #include "lightq/gemm/avx512/f32_12x32.hpp"
 #include "lightq/gemm/avx512/qs8_qc8w_12x32c4.hpp"
 #include "lightq/gemm/neon/f32_8x12.hpp"
+#include "lightq/gemm/neon/f16_8x24_dotprod.hpp"
 #include "lightq/gemm/neon/f32_f16w_8x12.hpp"
 #include "lightq/gemm/neon/qs8_qc8w_4x4c16.hpp"
 #include "lightq/gemm/neon/qs8_qc8w_8x12c4_dotprod.hpp"
@@ -31,7 +32,7 @@ using gemm_backends = type_list<arch::avx512_vnni, arch::avx2, arch::neon_dotpro
 /// The data-type families: (activation token, weight token) keys of gemm_kernel. qu8 and qd8
 /// activations run on the qs8 x qc8w kernel (the packer re-encodes them).
 using gemm_families = type_list<type_list<gemm_dtype::qs8, gemm_dtype::qc8w>, type_list<gemm_dtype::f32, gemm_dtype::f32>,
-                                type_list<gemm_dtype::f32, gemm_dtype::f16>>;
+                                type_list<gemm_dtype::f32, gemm_dtype::f16>, type_list<gemm_dtype::f16, gemm_dtype::f16>>;
 
 namespace detail {
 

@@ -105,6 +105,12 @@ template <>
 struct gemm_kernel<arch::avx2, gemm_dtype::f32, gemm_dtype::f16> : detail::avx2_f32_6x16_kernel<std::uint16_t> {
   static constexpr const char* name = "f32_f16w_6x16__avx2";
 };
+/// fp16 activations x fp16 weights on AVX2: no fp16 arithmetic here, so the activations are
+/// widened (exactly) when packed and the fp32 x fp16-weight tile runs.
+template <>
+struct gemm_kernel<arch::avx2, gemm_dtype::f16, gemm_dtype::f16> : detail::avx2_f32_6x16_kernel<std::uint16_t> {
+  static constexpr const char* name = "f16_f16w_6x16__avx2 (fp32 arithmetic)";
+};
 
 }  // namespace lightq
 

@@ -146,6 +146,12 @@ template <>
 struct gemm_kernel<arch::avx512_vnni, gemm_dtype::f32, gemm_dtype::f16> : detail::avx512_f32_12x32_kernel<std::uint16_t> {
   static constexpr const char* name = "f32_f16w_12x32__avx512";
 };
+/// fp16 activations x fp16 weights on AVX-512 (no AVX512-FP16 backend): activations widened
+/// exactly when packed, fp32 arithmetic.
+template <>
+struct gemm_kernel<arch::avx512_vnni, gemm_dtype::f16, gemm_dtype::f16> : detail::avx512_f32_12x32_kernel<std::uint16_t> {
+  static constexpr const char* name = "f16_f16w_12x32__avx512 (fp32 arithmetic)";
+};
 
 }  // namespace lightq
 

@@ -1,9 +1,9 @@
 // fp16 x fp16 GEMM micro-kernel for AArch64 with fp16 arithmetic (neon_dotprod): 8x24 tile,
 // FMLA .8h by lane into fp16 accumulators, flushed into fp32 every 16 k (bounded fp16 error).
 //
-// Not yet in the registry's families (the public API has no fp16-activation form); it follows
-// the micro-kernel contract so a family (f16, f16) can select it, and tests/gemm/
-// test_gemm_neon_f16.cpp runs it through the blocking driver.
+// The (f16, f16) family of the registry: lightq::linear on lightq::half activations with weights
+// packed by pack_weights_f16<Arch, gemm_dtype::f16>. Other backends run that family with fp32
+// arithmetic on exactly widened activations.
 //
 // Error bound: within a block of at most 16 k the sum is accumulated in binary16
 // with one rounding per FMA (unit roundoff u16 = 2^-11); blocks are added in fp32. For inputs

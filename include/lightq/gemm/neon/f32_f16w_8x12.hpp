@@ -20,6 +20,14 @@ struct gemm_kernel<arch::neon, gemm_dtype::f32, gemm_dtype::f16>
   static constexpr const char* name = "f32_f16w_8x12__neon";
 };
 
+/// fp16 activations x fp16 weights on ASIMD without fp16 arithmetic: activations widened
+/// exactly when packed, the fp32 x fp16-weight tile runs (neon_dotprod has its own fp16 kernel).
+template <>
+struct gemm_kernel<arch::neon, gemm_dtype::f16, gemm_dtype::f16>
+    : detail::neon_gemm::f32_8x12_kernel<arch::neon, std::uint16_t> {
+  static constexpr const char* name = "f16_f16w_8x12__neon (fp32 arithmetic)";
+};
+
 }  // namespace lightq
 
 #endif  // LIGHTQ_HAS_NEON

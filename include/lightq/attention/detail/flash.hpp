@@ -242,7 +242,18 @@ float attention_softmax_step(float* s, index_t n, float& m, float& l) noexcept {
     }
     sum = reduce_add(vsum);
   }
-  const float alpha = m == minus_inf ? 0.0f : std::exp(m - m_new);
+  float alpha = 0.0f;
+  if (m == m_new) {
+    alpha = 1.0f;  // the common case once the running max has settled: no exp
+  } else if (m != minus_inf) {
+    if constexpr (attention_simd_v<Arch>) {  // the kernel's exp, not a libm call per row and tile
+      alignas(64) float lanes[attention_lanes<Arch>()];
+      attention_exp<Arch>(float_batch<Arch>(m - m_new)).store_aligned(lanes);
+      alpha = lanes[0];
+    } else {
+      alpha = std::exp(m - m_new);
+    }
+  }
   l = l * alpha + sum;
   m = m_new;
   return alpha;

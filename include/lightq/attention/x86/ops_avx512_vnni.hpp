@@ -68,11 +68,11 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
   static void dot_key_tile_rows(const std::uint8_t* const* prepared, const std::int8_t* tile,
                                 const std::int32_t* key_sums, index_t groups, std::int32_t* dots, index_t ld) noexcept {
     __m512i a[2 * R];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 2 * R; ++i) a[i] = _mm512_setzero_si512();
     for (index_t g = 0; g < groups; ++g) {
       const __m512i k = _mm512_loadu_si512(tile + g * 64);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int i = 0; i < R; ++i) {
         a[2 * i] = _mm512_dpbusd_epi32(a[2 * i], _mm512_set1_epi32(attention_load_i32(prepared[i] + g * 4)), k);
         a[2 * i + 1] =
@@ -80,7 +80,7 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
       }
     }
     const __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512(key_sums), 7);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 2 * R; ++i) _mm512_storeu_si512(dots + ld * i, _mm512_sub_epi32(a[i], correction));
   }
 
@@ -92,30 +92,30 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
     auto pass = [&](auto width) {
       constexpr int N = decltype(width)::value;
       __m512i a[R][N];
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int r = 0; r < R; ++r)
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < N; ++i) a[r][i] = _mm512_loadu_si512(acc[r] + d + 16 * i);
       for (index_t g = 0; g < count; ++g) {
         const std::int8_t* p = values + g * value_dim * 4 + d * 4;
         __m512i v[N];
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < N; ++i) v[i] = _mm512_loadu_si512(p + 64 * i);
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int r = 0; r < R; ++r) {
           const __m512i wb = _mm512_set1_epi32(attention_load_i32(w[r] + g * 4));
-          #pragma GCC unroll 16
+#pragma GCC unroll 16
           for (int i = 0; i < N; ++i) a[r][i] = _mm512_dpbusd_epi32(a[r][i], wb, v[i]);
         }
       }
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int r = 0; r < R; ++r)
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < N; ++i) _mm512_storeu_si512(acc[r] + d + 16 * i, a[r][i]);
       d += 16 * N;
     };
-    for (; d + 64 <= value_dim;) pass(std::integral_constant<int, 4>{});
-    for (; d + 16 <= value_dim;) pass(std::integral_constant<int, 1>{});
+    while (d + 64 <= value_dim) pass(std::integral_constant<int, 4>{});
+    while (d + 16 <= value_dim) pass(std::integral_constant<int, 1>{});
   }
 
   template <int N>

@@ -58,7 +58,35 @@ LIGHTQ_ALWAYS_INLINE void qs8_6x16c2_tile(const gemm_tile_args<std::int32_t>& ar
     a += 12;
     w += 32;
   }
-  // Finished tiles go through the shared output stage; K-slice partials go straight to memory.
+  // A full-width int8/uint8 tile with one zero point for all rows is finished from the
+  // registers with the shared stage's own requantize_fp32 and store_narrow (the same bits): at
+  // small K (MobileNet's 1x1 layers) the round trip through memory cost as much as the products.
+  if (args.out && args.cols == 16 && args.out->column_offsets &&
+      (args.out->kind == gemm_output_kind::int8 || args.out->kind == gemm_output_kind::uint8)) {
+    const gemm_output_tile& o = *args.out;
+    using xarch = xsimd_arch_t<Arch>;
+    using ib = xsimd::batch<std::int32_t, xarch>;
+    using fb = xsimd::batch<float, xarch>;
+    const ib off0 = ib::load_unaligned(o.column_offsets + args.col0), off1 = ib::load_unaligned(o.column_offsets + args.col0 + 8);
+    const fb mul0 = fb::load_unaligned(o.column_multipliers + args.col0);
+    const fb mul1 = fb::load_unaligned(o.column_multipliers + args.col0 + 8);
+    const index_t offset = args.row0 * o.row_stride + args.col0;
+#define LIGHTQ_FINISH_ROW(r)                                                                              \
+  if constexpr (Rows > r) {                                                                               \
+    store_narrow<xarch>(y + r * o.row_stride, requantize_fp32(ib(c##r##0) + off0, mul0, o.bounds));       \
+    store_narrow<xarch>(y + r * o.row_stride + 8, requantize_fp32(ib(c##r##1) + off1, mul1, o.bounds));   \
+  }
+    if (o.kind == gemm_output_kind::int8) {
+      std::int8_t* y = static_cast<std::int8_t*>(o.data) + offset;
+      LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
+    } else {
+      std::uint8_t* y = static_cast<std::uint8_t*>(o.data) + offset;
+      LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
+    }
+#undef LIGHTQ_FINISH_ROW
+    return;
+  }
+  // Other tiles go through the shared output stage; K-slice partials go straight to memory.
   alignas(32) std::int32_t tile[6 * 16];
   std::int32_t* dst = args.out ? tile : args.partial;
   const index_t ds = args.out ? 16 : args.partial_stride;

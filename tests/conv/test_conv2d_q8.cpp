@@ -57,20 +57,27 @@ TEST_CASE_TEMPLATE("conv2d q8 equals the reference bit for bit over the sweep", 
     ++i;
   }
   MESSAGE(cases.size(), " cases on backend ", std::string(test_arch::name), ", int8 kernel ",
-          std::string(detail::conv_q8_kernel<test_arch>::name));
+          std::string(gemm_kernel_for<test_arch, gemm_dtype::qs8, gemm_dtype::qc8w>::name));
 }
 
 TEST_CASE("conv2d q8 strided (non-contiguous) views and threads") {
   auto rng = make_rng(77);
-  for (bool depthwise : {false, true}) {
-    const conv_case c = depthwise ? conv_case{2, 9, 7, 20, 20, 3, 3, conv2d_params::same(2, 20)}
-                                  : conv_case{2, 9, 7, 12, 20, 3, 3, conv2d_params::padded(1, 1)};
+  // Depthwise, implicit GEMM, and 1x1 stride 1 (the GEMM path) with strided and with dense input.
+  const conv_case cases[] = {{2, 9, 7, 20, 20, 3, 3, conv2d_params::same(2, 20)},
+                             {2, 9, 7, 12, 20, 3, 3, conv2d_params::padded(1, 1)},
+                             {2, 9, 7, 12, 40, 1, 1, conv2d_params::padded(0, 1)},
+                             {2, 9, 7, 12, 40, 1, 1, conv2d_params::padded(0, 1)}};
+  for (int which = 0; which < 4; ++which) {
+    const conv_case& c = cases[which];
+    const bool dense_input = which == 3;
     CAPTURE(c.to_string());
+    CAPTURE(dense_input);
     const q8_problem prob = make_q8_problem<std::int8_t>(rng, c);
     const index_t cg = c.c_in / c.p.groups;
-    // Input embedded in a larger buffer: padded rows and pixels.
+    // Input embedded in a larger buffer (padded rows and pixels) unless dense_input.
     const extents_t<4> ie{c.n, c.h, c.w, c.c_in};
-    const extents_t<4> is{(c.h + 1) * (c.w + 2) * (c.c_in + 3), (c.w + 2) * (c.c_in + 3), c.c_in + 3, 1};
+    const extents_t<4> is = dense_input ? extents_t<4>{c.h * c.w * c.c_in, c.w * c.c_in, c.c_in, 1}
+                                        : extents_t<4>{(c.h + 1) * (c.w + 2) * (c.c_in + 3), (c.w + 2) * (c.c_in + 3), c.c_in + 3, 1};
     const auto xb = random_ints<std::int8_t>(rng, static_cast<std::size_t>(c.n * is[0]), -128, 127);
     const tensor_view<const std::int8_t, 4> in(xb.data(), ie, is);
     const tensor_view<const std::int8_t, 4> wv(prob.weights.data(), {c.c_out, c.kh, c.kw, cg});

@@ -1,6 +1,7 @@
 // conv2d on NHWC tensor views: int8 (qs8 / qu8 activations x qc8w weights) requantized to int8 or
 // dequantized to fp32, fp32, and fp16 weights with fp32 activations; fused bias and activation.
-// Depthwise convolutions run their own kernel, all others an implicit GEMM (tiled im2col).
+// Depthwise convolutions run their own kernel; all others the GEMM micro-kernels (1x1 stride 1: one
+// GEMM; otherwise an implicit GEMM on a tiled im2col).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "lightq/conv/detail/igemm.hpp"
 #include "lightq/conv/params.hpp"
 #include "lightq/conv/weights.hpp"
+#include "lightq/gemm/gemm.hpp"
 #include "lightq/parallel/context.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
@@ -67,11 +69,13 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
   context& ctx = user_ctx ? *user_ctx : local;
   const auto& info = w.info();
   const index_t channels = info.depthwise ? info.cp : info.padded_channels();
-  // Per-call channel data: bias with the zero-point compensation, and the multiplier / scale.
-  auto* bias = ctx.scratch_as<std::int32_t>(0, static_cast<std::size_t>(2 * channels));
+  // Per-call channel data (per padded slot): the bias with the zero-point compensation, the
+  // multiplier / scale, and (implicit GEMM) the raw bias.
+  auto* bias = ctx.scratch_as<std::int32_t>(conv_slot_channels, static_cast<std::size_t>(3 * channels));
   auto* scale = reinterpret_cast<float*>(bias + channels);
+  auto* raw_bias = bias + 2 * channels;
   for (index_t i = 0; i < channels; ++i) {
-    bias[i] = 0;
+    bias[i] = raw_bias[i] = 0;
     scale[i] = 0.0f;
   }
   using weights_type = conv2d_qc8w_weights<Arch>;
@@ -84,12 +88,14 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
     const index_t g = i / (info.blocks * info.nr), n = i % (info.blocks * info.nr);
     return n < s.ng ? g * s.ng + n : -1;
   };
-  using kernel = detail::conv_q8_kernel<Arch>;
+  using kernel = typename weights_type::kernel;
   // Offset times column sums removed from the bias: the kernel's zero-point handling
-  // (igemm: its A encoding; paired depthwise: raw x, padding reads zx, so -zx * sum of taps;
-  // quad depthwise: x shifted to uint8 (qs8: + 128), so -(zx + shift) * sum of taps).
+  // (igemm: the GEMM kernel's A encoding x + shift, padding zx + shift, so -(zx + shift) * sum
+  // of the column; paired depthwise: raw x, padding reads zx, so -zx * sum of taps; quad
+  // depthwise: x shifted to uint8 (qs8: + 128), so -(zx + shift) * sum of taps).
+  constexpr int gemm_shift = std::is_same_v<T, std::int8_t> ? kernel::a_shift_from_qs8 : kernel::a_shift_from_qu8;
   constexpr std::int32_t quad_shift = std::is_same_v<T, std::int8_t> ? 128 : 0;
-  const std::int32_t comp = !info.depthwise ? kernel::template compensation<T>(in_q.zero_point)
+  const std::int32_t comp = !info.depthwise ? in_q.zero_point + gemm_shift
                             : quads         ? in_q.zero_point + quad_shift
                             : pairs         ? in_q.zero_point
                                             : 0;
@@ -99,7 +105,8 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
     if (c < 0) continue;
     const std::int32_t b = w.bias().empty() ? 0 : w.bias()[static_cast<std::size_t>(c)];
     const std::int32_t cs = has_sums ? w.column_sums()[i] : 0;
-    bias[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(b) - static_cast<std::uint32_t>(comp) * static_cast<std::uint32_t>(cs));
+    bias[i] = gemm_correct_int32(0, comp, cs, b);
+    raw_bias[i] = b;
     const float ws = w.scales()[static_cast<std::size_t>(c)];
     scale[i] = std::is_same_v<Out, float> ? in_q.scale * ws : conv2d_multiplier(in_q.scale, ws, out_q->scale);
   }
@@ -110,7 +117,7 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
     if constexpr (quads || pairs) {
 #if defined(LIGHTQ_HAS_AVX2)
       // Every tap read (padding taps read a row of zero points); 3x3 and 5x5 unrolled.
-      T* pad_row = ctx.scratch_as<T>(1, static_cast<std::size_t>(cp));
+      T* pad_row = ctx.scratch_as<T>(conv_slot_rows, static_cast<std::size_t>(cp));
       for (index_t i = 0; i < cp; ++i) pad_row[i] = static_cast<T>(zx);
       const index_t taps_per_group = quads ? 4 : 2, groups = (s.kh * s.kw + taps_per_group - 1) / taps_per_group;
       auto run = [&](auto window) {
@@ -147,8 +154,28 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
       });
     }
   } else {
-    conv_igemm<kernel, T, Out>(s, input, info, w.panels(), bias, scale, output, st, ctx,
-                               [zx](T x) { return kernel::a_value(x, zx); }, kernel::a_value(static_cast<T>(zx), zx));
+    // The GEMM output stage: v = acc - (zx + shift) * column_sum + bias (folded into bias[]),
+    // then requantize_fp32(v, scale[c]) or, for fp32 outputs, float(v) * (s_in * s_w[c]) (times
+    // a row scale of 1, plus 0: the same bits) and the clamp.
+    const index_t rows = conv_tile_pixels<kernel>(info.kq * kernel::kr, s.output_pixels());
+    auto* row_zero_points = ctx.scratch_as<std::int32_t>(conv_slot_rows, static_cast<std::size_t>(2 * rows));
+    auto* row_scales = reinterpret_cast<float*>(row_zero_points + rows);
+    for (index_t i = 0; i < rows; ++i) {
+      row_zero_points[i] = comp;
+      row_scales[i] = 1.0f;
+    }
+    gemm_output_tile stage;
+    stage.kind = gemm_output_kind_of<Out>();
+    stage.column_sums = w.column_sums();
+    stage.row_zero_points = row_zero_points;
+    stage.bias_i32 = raw_bias;
+    stage.column_offsets = bias;
+    stage.column_multipliers = scale;
+    stage.row_scales = row_scales;
+    stage.bounds = st.bounds;
+    stage.min = st.min;
+    stage.max = st.max;
+    conv_igemm<kernel, T, Out>(s, input, info, w.panels(), stage, output, ctx, gemm_shift, static_cast<T>(zx));
   }
 }
 
@@ -165,7 +192,7 @@ void conv2d_float(const tensor_view<const float, 4>& input, const conv2d_float_w
   context& ctx = user_ctx ? *user_ctx : local;
   const auto& info = w.info();
   const index_t channels = info.depthwise ? info.cp : info.padded_channels();
-  float* bias = ctx.scratch_as<float>(0, static_cast<std::size_t>(channels));
+  float* bias = ctx.scratch_as<float>(conv_slot_channels, static_cast<std::size_t>(channels));
   for (index_t i = 0; i < channels; ++i) {
     index_t c = -1;
     if (info.depthwise) {
@@ -188,9 +215,13 @@ void conv2d_float(const tensor_view<const float, 4>& input, const conv2d_float_w
         depthwise_f32_pixel<Arch, 0>(x, tap, nt, c_out, taps, cp, bias, out, st);
     });
   } else {
-    using kernel = conv_float_kernel<Arch, W>;
-    conv_igemm<kernel, float, float>(s, input, info, w.panels(), bias, nullptr, output, st, ctx,
-                                     [](float x) { return x; }, 0.0f);
+    gemm_output_tile stage;
+    stage.kind = gemm_output_kind::float32;
+    stage.bias_f32 = bias;
+    stage.min = st.min;
+    stage.max = st.max;
+    conv_igemm<typename conv2d_float_weights_base<Arch, W>::kernel, float, float>(s, input, info, w.panels(), stage, output,
+                                                                                ctx, 0, 0.0f);
   }
 }
 

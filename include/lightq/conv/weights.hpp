@@ -3,14 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "lightq/conv/detail/kernels.hpp"
 #include "lightq/conv/detail/pack.hpp"
 #include "lightq/conv/params.hpp"
 #include "lightq/core/arch.hpp"
 #include "lightq/core/half.hpp"
+#include "lightq/gemm/registry.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
 namespace lightq {
@@ -20,12 +21,13 @@ namespace lightq {
 ///   weights [C_out, KH, KW, C_in / groups]; scales: C_out values, finite and > 0;
 ///   bias: empty (no bias) or C_out values.
 /// Depthwise convolutions (groups == C_out, one input channel per group) get the depthwise
-/// layout; every other one the implicit-GEMM panels of conv_q8_kernel<Arch> and column sums.
+/// layout; every other one the weight panels of the GEMM kernel gemm_kernel_for<Arch, qs8, qc8w>
+/// and column sums.
 template <class Arch = default_arch>
 class conv2d_qc8w_weights {
  public:
   using arch_type = Arch;
-  using kernel = detail::conv_q8_kernel<Arch>;
+  using kernel = gemm_kernel_for<Arch, gemm_dtype::qs8, gemm_dtype::qc8w>;
   using w_type = typename kernel::w_type;
   /// Depthwise tap layout: AVX-512 VNNI quads of int8 (vpdpbusd), AVX2 pairs of int16
   /// (vpmaddwd); elsewhere one int32 per tap.
@@ -60,7 +62,7 @@ class conv2d_qc8w_weights {
     else if (info_.depthwise)
       detail::pack_conv_depthwise(weights, info_, depthwise_, [](std::int8_t v) { return static_cast<std::int32_t>(v); });
     else
-      detail::pack_conv_panels(weights, info_, panels_, &column_sums_, to_w);
+      detail::pack_conv_panels<typename kernel::w_layout>(weights, info_, panels_, &column_sums_, to_w);
   }
 
   const conv2d_params& params() const noexcept { return info_.params; }
@@ -93,13 +95,15 @@ class conv2d_qc8w_weights {
 
 namespace detail {
 
-/// Packed float convolution weights; W is float (fp32) or std::uint16_t (fp16 bits).
+/// Packed float convolution weights; W is float (fp32) or std::uint16_t (fp16 bits), packed for
+/// the GEMM kernel gemm_kernel_for<Arch, f32, f32 or f16>.
 /// Depthwise weights are widened to fp32 (they are KH * KW * C values: a few KiB).
 template <class Arch, class W>
 class conv2d_float_weights_base {
  public:
   using arch_type = Arch;
-  using kernel = conv_float_kernel<Arch, W>;
+  using kernel = gemm_kernel_for<Arch, gemm_dtype::f32, std::conditional_t<std::is_same_v<W, float>, gemm_dtype::f32, gemm_dtype::f16>>;
+  static_assert(std::is_same_v<typename kernel::w_type, W>, "the GEMM kernel stores W as given");
   using w_type = W;
 
   template <class Src, class ToW>
@@ -113,7 +117,7 @@ class conv2d_float_weights_base {
     if (info_.depthwise)
       pack_conv_depthwise(weights, info_, depthwise_, [](Src v) { return static_cast<float>(v); });
     else
-      pack_conv_panels(weights, info_, panels_, nullptr, to_w);
+      pack_conv_panels<typename kernel::w_layout>(weights, info_, panels_, nullptr, to_w);
   }
 
   const conv2d_params& params() const noexcept { return info_.params; }

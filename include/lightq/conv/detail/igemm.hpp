@@ -1,143 +1,195 @@
-// conv2d implicit-GEMM driver: tiles of output pixels, a tiled im2col (one tile of rows at a
-// time, never the whole image) or, for 1x1 stride-1 float convolutions, row pointers straight
-// into the input; each tile is multiplied by the packed panels with the backend's micro-kernel.
+// conv2d implicit GEMM on the GEMM micro-kernels (gemm_kernel_for<Arch, ...>, gemm/microkernel.hpp):
+// a 1x1 stride-1 convolution over dense pixel rows is one GEMM (gemm/driver.hpp); every other
+// one goes tile by tile through a tiled im2col (never the whole image) packed into the kernel's
+// A panels by the GEMM's activation packers, against weights packed in the kernel's w_layout,
+// finished by the GEMM output stage straight into the NHWC output.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "lightq/conv/detail/geometry.hpp"
 #include "lightq/conv/detail/pack.hpp"
-#include "lightq/conv/detail/tile.hpp"
+#include "lightq/gemm/driver.hpp"
+#include "lightq/gemm/packing.hpp"
 #include "lightq/parallel/context.hpp"
 #include "lightq/tensor/tensor_view.hpp"
-
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
-// placeholders) once they are inlined here; a false positive, silenced for this header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 namespace lightq {
 namespace detail {
 
+/// Scratch slots of a convolution in the context arena (run_gemm_job uses gemm_slot_partial).
+enum conv_scratch_slot : std::size_t {
+  conv_slot_channels = 0,   ///< per-channel arrays of the output stage
+  conv_slot_rows = 1,       ///< per-row arrays of the output stage; depthwise: the zero-point row
+  conv_slot_packed_a = 2,   ///< 1x1 GEMM: the packed pixel rows
+  conv_slot_task0 = 8       ///< implicit GEMM: one slot per task from here
+};
+static_assert(std::size_t{conv_slot_task0} > std::size_t{gemm_slot_partial}, "conv task slots above the GEMM driver's");
+
 /// Output pixels per im2col tile: A (tile x K) of at most LIGHTQ_CONV_TILE_BYTES (default 1 MiB,
-/// half an L2) and at most 1024 pixels, a multiple of MR. Each packed panel (NR x K) is then
-/// reused by every MR rows of the tile; a small image (the deep layers, whose weights are the
-/// big part) is one tile, so its weights stream through the cache once.
+/// half an L2) and at most 1024 pixels, a multiple of MR. Each packed weight panel (NR x K) is
+/// then reused by every MR rows of the tile; a small image (the deep layers, whose weights are
+/// the big part) is one tile, so its weights stream through the cache once.
 #if !defined(LIGHTQ_CONV_TILE_BYTES)
 #define LIGHTQ_CONV_TILE_BYTES (1 << 20)
 #endif
 template <class Kernel>
-index_t conv_tile_pixels(index_t kq, index_t pixels) {
-  const index_t row_bytes = kq * Kernel::kr * static_cast<index_t>(sizeof(typename Kernel::a_type));
+index_t conv_tile_pixels(index_t k_padded, index_t pixels) {
+  const index_t row_bytes = k_padded * static_cast<index_t>(sizeof(typename Kernel::a_type));
   index_t mt = index_t{LIGHTQ_CONV_TILE_BYTES} / std::max<index_t>(row_bytes, 1);
   mt = std::min<index_t>(std::max<index_t>(mt, Kernel::mr), std::min<index_t>(1024, pixels + Kernel::mr - 1));
   return std::max<index_t>(mt / Kernel::mr * Kernel::mr, Kernel::mr);
 }
 
-/// Runs the implicit GEMM of a (non-depthwise) convolution.
-///   a_of(x)     the kernel's A value of input x; `a_pad` the value of a padding tap
-///   bias/scale  per padded output channel (info.padded_channels()), already compensated
-template <class Kernel, class T, class Out, class AOf>
-void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const conv_pack_info& info,
-                const typename Kernel::w_type* panels, const typename std::conditional_t<std::is_same_v<Out, float> && std::is_same_v<T, float>, float, std::int32_t>* bias,
-                const float* scale, const tensor_view<Out, 4>& out, const conv_output_stage& st, context& ctx, AOf a_of,
-                typename Kernel::a_type a_pad) {
+/// True when the pixels of an NHWC view are evenly spaced ([N * H * W, C] is a matrix with row
+/// stride stride(2)), so pixel rows can be read or written as one matrix.
+template <class T>
+bool conv_pixels_uniform(const tensor_view<T, 4>& v) noexcept {
+  return (v.extent(1) <= 1 || v.stride(1) == v.extent(2) * v.stride(2)) &&
+         (v.extent(0) <= 1 || v.stride(0) == v.extent(1) * v.extent(2) * v.stride(2));
+}
+
+/// Packs `rows` (unit column stride) into the kernel's A panels: integers as value + shift
+/// (the kernel's encoding of qs8 / qu8), floats as they are.
+template <class Kernel, class T>
+void conv_pack_rows(const matrix_view<const T>& rows, index_t k_padded, int shift, typename Kernel::a_type* dst) noexcept {
   using A = typename Kernel::a_type;
-  using W = typename Kernel::w_type;
-  using Bias = std::conditional_t<std::is_same_v<Out, float> && std::is_same_v<T, float>, float, std::int32_t>;
-  constexpr index_t MR = Kernel::mr;
-  constexpr index_t NR = Kernel::nr;
-  constexpr index_t KR = Kernel::kr;
-  const index_t kp = info.kq * KR;
-  const index_t panel = info.kq * NR * KR;
-  // 1x1, stride 1, no padding, float: the input rows are the GEMM's A (no copy).
-  const bool direct = std::is_same_v<A, T> && KR == 1 && s.pointwise();
+  if constexpr (std::is_same_v<T, float>) {
+    (void)shift;
+    pack_activations_f32<Kernel>(rows, k_padded, dst);
+  } else if constexpr (Kernel::kr == 4 && sizeof(A) == 1) {
+    pack_activations_bytes<Kernel>(rows, k_padded, shift, dst);
+  } else {
+    pack_activations<Kernel>(rows, k_padded, [shift](T v, index_t) { return static_cast<A>(static_cast<int>(v) + shift); },
+                             dst);
+  }
+}
+
+/// Runs the implicit GEMM of a (non-depthwise) convolution.
+///   panels  the weights, [group][NR block] panels of Kernel::w_layout, K padded to info.kq * KR
+///   stage   the output stage with its per-column arrays indexed by padded channel slot
+///           (info.padded_channels()) and its per-row arrays holding at least
+///           conv_tile_pixels(...) rows (every row the same); `data` / `row_stride` are set here
+///   shift   integer inputs: the kernel's a_shift for T (the A value of x is x + shift, padding
+///           taps are the input zero point `pad`)
+template <class Kernel, class T, class Out>
+void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const conv_pack_info& info,
+                const typename Kernel::w_type* panels, const gemm_output_tile& stage, const tensor_view<Out, 4>& out,
+                context& ctx, int shift, T pad) {
+  using A = typename Kernel::a_type;
+  constexpr index_t MR = Kernel::mr, NR = Kernel::nr;
+  const index_t kp = info.kq * Kernel::kr;
+  const index_t a_panel = Kernel::a_layout::panel_size(kp), w_panel = Kernel::w_layout::panel_size(kp);
   const index_t pixels = s.output_pixels();
-  const index_t mt = direct ? index_t{256} / MR * MR : conv_tile_pixels<Kernel>(info.kq, pixels);
-  const index_t tiles = (pixels + mt - 1) / mt;
+  const bool in_uniform = conv_pixels_uniform(in), out_uniform = conv_pixels_uniform(out);
+
+  // 1x1, stride 1, one group, evenly spaced pixels: the convolution is the GEMM
+  // y[pixels, C_out] = x[pixels, C_in] * W^T, run by the GEMM driver.
+  if (s.pointwise() && s.groups == 1 && in_uniform && out_uniform) {
+    const matrix_view<const T> x(in.data(), {pixels, s.c_in}, {in.stride(2), 1});
+    A* a = ctx.scratch_as<A>(conv_slot_packed_a, static_cast<std::size_t>(divide_round_up(pixels, MR) * a_panel));
+    pack_activation_panels<Kernel>(ctx, x, kp, a, [&](const matrix_view<const T>& rows, A* dst) {
+      conv_pack_rows<Kernel>(rows, kp, shift, dst);
+    });
+    gemm_job<Kernel> job;
+    job.m = pixels;
+    job.n = s.c_out;
+    job.k_padded = kp;
+    job.a = a;
+    job.w = panels;
+    job.out = stage;
+    job.out.data = out.data();
+    job.out.row_stride = out.stride(2);
+    run_gemm_job(job, ctx);
+    return;
+  }
+
+  const bool direct_rows = s.pointwise() && in_uniform;  // the input rows are the tile's A rows
+  const index_t mt = conv_tile_pixels<Kernel>(kp, pixels);
+  const index_t tiles = divide_round_up(pixels, mt);
   const index_t tasks = std::min(ctx.threads(), tiles);
-  const std::size_t a_bytes = direct ? 0 : static_cast<std::size_t>(mt * kp) * sizeof(A);
-  const std::size_t ptr_bytes = static_cast<std::size_t>(mt) * (sizeof(const A*) + sizeof(Out*)) + 64;
+  const auto align = [](std::size_t b) { return (b + 63) / 64 * 64; };
+  const std::size_t a_bytes = align(static_cast<std::size_t>(divide_round_up(mt, MR) * a_panel) * sizeof(A));
+  const std::size_t rows_bytes = direct_rows ? 0 : align(static_cast<std::size_t>(mt * info.k) * sizeof(T));
+  const std::size_t out_bytes = out_uniform ? 0 : static_cast<std::size_t>(mt * s.c_out) * sizeof(Out);
   std::vector<unsigned char*> scratch(static_cast<std::size_t>(tasks));
   for (index_t t = 0; t < tasks; ++t)
-    scratch[static_cast<std::size_t>(t)] = static_cast<unsigned char*>(ctx.scratch(static_cast<std::size_t>(t + 1), a_bytes + ptr_bytes));
+    scratch[static_cast<std::size_t>(t)] = static_cast<unsigned char*>(
+        ctx.scratch(conv_slot_task0 + static_cast<std::size_t>(t), a_bytes + rows_bytes + out_bytes));
 
   ctx.run(tasks, [&](index_t task) {
     unsigned char* base = scratch[static_cast<std::size_t>(task)];
-    A* atile = reinterpret_cast<A*>(base);
-    const A** arow = reinterpret_cast<const A**>(base + (a_bytes + 15) / 16 * 16);
-    Out** orow = reinterpret_cast<Out**>(base + (a_bytes + 15) / 16 * 16 + static_cast<std::size_t>(mt) * sizeof(const A*));
+    A* a = reinterpret_cast<A*>(base);
+    T* rows = reinterpret_cast<T*>(base + a_bytes);
+    Out* otile = reinterpret_cast<Out*>(base + a_bytes + rows_bytes);
     const auto range = split_range(tiles, tasks, task);
     for (index_t tile = range.first; tile < range.second; ++tile) {
-      const index_t p0 = tile * mt;
-      const index_t count = std::min(mt, pixels - p0);
-      for (index_t i = 0; i < count; ++i) {
-        const index_t p = p0 + i;
-        const index_t ox = p % s.ow, oy = (p / s.ow) % s.oh, n = p / (s.ow * s.oh);
-        orow[i] = &out(n, oy, ox, 0);
-      }
+      const index_t p0 = tile * mt, count = std::min(mt, pixels - p0);
+      const index_t ox0 = p0 % s.ow, oy0 = (p0 / s.ow) % s.oh, n0 = p0 / (s.ow * s.oh);
       for (index_t g = 0; g < s.groups; ++g) {
-        for (index_t i = 0; i < count; ++i) {
-          const index_t p = p0 + i;
-          const index_t ox = p % s.ow, oy = (p / s.ow) % s.oh, n = p / (s.ow * s.oh);
-          if (direct) {
-            if constexpr (std::is_same_v<A, T>) arow[i] = &in(n, oy, ox, g * s.cg);
-            continue;
-          }
-          A* row = atile + i * kp;
-          const index_t cg = s.cg, kh = s.kh, kw = s.kw, h = s.h, w = s.w;
-          for (index_t ky = 0; ky < kh; ++ky) {
-            const index_t iy = oy * s.sh - s.pt + ky * s.dh;
-            for (index_t kx = 0; kx < kw; ++kx) {
-              const index_t ix = ox * s.sw - s.pl + kx * s.dw;
-              A* LIGHTQ_RESTRICT dst = row + (ky * kw + kx) * cg;
-              if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                std::fill(dst, dst + cg, a_pad);
-              } else {
-                // Locals and restrict: stores of 8-bit A may alias anything, which would
-                // otherwise reload the view's fields every element and keep this loop scalar.
-                const T* LIGHTQ_RESTRICT src = &in(n, iy, ix, g * cg);
-                for (index_t c = 0; c < cg; ++c) dst[c] = a_of(src[c]);
+        // A: the tile's im2col rows (padding taps read the zero point), packed into panels.
+        matrix_view<const T> x;
+        if (direct_rows) {
+          x = matrix_view<const T>(&in(n0, oy0, ox0, g * s.cg), {count, s.cg}, {in.stride(2), 1});
+        } else {
+          const index_t cg = s.cg, kh = s.kh, kw = s.kw, h = s.h, w = s.w, k = info.k;
+          for (index_t i = 0; i < count; ++i) {
+            const index_t p = p0 + i;
+            const index_t ox = p % s.ow, oy = (p / s.ow) % s.oh, n = p / (s.ow * s.oh);
+            T* row = rows + i * k;
+            for (index_t ky = 0; ky < kh; ++ky) {
+              const index_t iy = oy * s.sh - s.pt + ky * s.dh;
+              for (index_t kx = 0; kx < kw; ++kx) {
+                const index_t ix = ox * s.sw - s.pl + kx * s.dw;
+                T* dst = row + (ky * kw + kx) * cg;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                  std::fill(dst, dst + cg, pad);
+                else
+                  std::memcpy(dst, &in(n, iy, ix, g * cg), static_cast<std::size_t>(cg) * sizeof(T));
               }
             }
           }
-          std::fill(row + info.k, row + kp, A{});
-          arow[i] = row;
+          x = matrix_view<const T>(rows, {count, k}, {k, 1});
         }
+        conv_pack_rows<Kernel>(x, kp, shift, a);
+
+        // The group's output columns, straight into the output or through the tile buffer.
+        gemm_output_tile o = stage;
+        const index_t slot0 = g * info.blocks * NR;
+        o.data = out_uniform ? static_cast<void*>(&out(n0, oy0, ox0, g * s.ng)) : static_cast<void*>(otile + g * s.ng);
+        o.row_stride = out_uniform ? out.stride(2) : s.c_out;
+        if (o.column_sums) o.column_sums += slot0;
+        if (o.bias_i32) o.bias_i32 += slot0;
+        if (o.column_offsets) o.column_offsets += slot0;
+        if (o.column_multipliers) o.column_multipliers += slot0;
+        if (o.bias_f32) o.bias_f32 += slot0;
         for (index_t b = 0; b < info.blocks; ++b) {
-          const index_t nb0 = b * NR;
-          const index_t ch = g * info.blocks * NR + nb0;  // padded channel index
-          conv_tile<A, W, Bias> t;
-          t.nr = std::min(NR, s.ng - nb0);
-          t.kq = info.kq;
-          t.w = panels + (g * info.blocks + b) * panel;
-          t.bias = bias + ch;
-          t.scale = scale + ch;
-          const A* a[MR];
-          Out* o[MR];
-          t.a = a;
+          gemm_tile_args<typename Kernel::acc_type> args;
+          args.cols = std::min(NR, s.ng - b * NR);
+          args.kc = kp;
+          args.w = panels + (g * info.blocks + b) * w_panel;
+          args.out = &o;
+          args.col0 = b * NR;
           for (index_t m0 = 0; m0 < count; m0 += MR) {
-            t.mr = std::min(MR, count - m0);
-            for (index_t m = 0; m < MR; ++m) {
-              const index_t r = m0 + std::min(m, t.mr - 1);
-              a[m] = arow[r];
-              o[m] = orow[r] + g * s.ng + nb0;
-            }
-            Kernel::run(t, o, st);
+            args.rows = std::min(MR, count - m0);
+            args.a = a + (m0 / MR) * a_panel;
+            args.row0 = m0;
+            Kernel::run(args);
           }
         }
       }
+      if (!out_uniform)
+        for (index_t i = 0; i < count; ++i) {
+          const index_t p = p0 + i;
+          std::memcpy(&out(p / (s.ow * s.oh), (p / s.ow) % s.oh, p % s.ow, 0), otile + i * s.c_out,
+                      static_cast<std::size_t>(s.c_out) * sizeof(Out));
+        }
     }
   });
 }
 
 }  // namespace detail
 }  // namespace lightq
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif

@@ -1,5 +1,5 @@
-// conv2d weight packing: implicit-GEMM panels [group][N block][K / KR][NR][KR] with column sums,
-// and the depthwise layout [tap][channel] (channels padded to a multiple of 64).
+// conv2d weight packing: implicit-GEMM panels (a GEMM kernel's w_layout per group and N block)
+// with column sums, and the depthwise layouts [tap or tap group][channel] (channels padded to 64).
 #pragma once
 
 #include <cstdint>
@@ -50,13 +50,15 @@ inline conv_pack_info make_conv_pack_info(const extents_t<4>& we, const conv2d_p
   return info;
 }
 
-/// Packs weights [C_out, KH, KW, Cg] into panels; `convert` maps one source weight to Dst.
-/// Padding (channels past ng, k past K) is zero. column_sums (optional) gets sum_k w for every
-/// padded channel slot (0 for padding).
-template <class Dst, class Src, class Convert>
+/// Packs weights [C_out, KH, KW, Cg] into one panel of Layout (a GEMM kernel's w_layout: NR
+/// output channels, K padded to info.kq * KR) per group and NR block; `convert` maps one source
+/// weight to Dst. Padding (channels past ng, k past K) is zero. column_sums (optional) gets
+/// sum_k w for every padded channel slot (0 for padding).
+template <class Layout, class Dst, class Src, class Convert>
 void pack_conv_panels(const tensor_view<const Src, 4>& w, const conv_pack_info& info, aligned_buffer<Dst>& panels,
                       aligned_buffer<std::int32_t>* column_sums, Convert convert) {
-  const index_t panel = info.kq * info.nr * info.kr;
+  static_assert(Layout::rows > 0, "a panel layout");
+  const index_t panel = Layout::panel_size(info.kq * info.kr);
   panels = aligned_buffer<Dst>(static_cast<std::size_t>(info.groups * info.blocks * panel));
   for (Dst& x : panels) x = Dst{};
   if (column_sums) {
@@ -76,7 +78,7 @@ void pack_conv_panels(const tensor_view<const Src, 4>& w, const conv_pack_info& 
           const index_t kx = (k / info.cg) % info.kw;
           const index_t ci = k % info.cg;
           const Src v = w(co, ky, kx, ci);
-          dst[(k / info.kr) * info.nr * info.kr + j * info.kr + k % info.kr] = convert(v);
+          dst[Layout::offset(j, k)] = convert(v);
           if constexpr (std::is_integral_v<Src>) sum += v;
         }
         if (column_sums) (*column_sums)[static_cast<std::size_t>((g * info.blocks + b) * info.nr + j)] = sum;

@@ -255,7 +255,7 @@ void attention_cache(tensor_view<const float, 4> q, const kv_cache& cache, tenso
           batch, kv_heads, key_tokens, 1, item_of,
           [&](index_t b, index_t kv) {
             const index_t slab = b * kv_heads + kv;
-            return attention_dense_source<std::uint16_t>{cache.key_f16(slab), dim, cache.value_f16(slab), dim};
+            return attention_dense_source<std::uint16_t>{cache.key_f16(slab), dim, cache.value_f16(slab), dim, true};
           },
           out, run.ctx);
       break;

@@ -107,7 +107,10 @@ struct kv_cache_options {
 /// A fixed-capacity cache of keys and values, [batch, kv heads, capacity tokens, head_dim].
 /// `append` adds the same number of tokens to every sequence (mask shorter sequences with
 /// attention_options::key_lengths). Layouts are fixed per format and identical on every backend:
-///  - f32/f16: per (batch, head) a row-major [capacity][head_dim] block for K and one for V.
+///  - f32: per (batch, head) a row-major [capacity][head_dim] block for K and one for V.
+///  - f16: V row-major [capacity][head_dim]; K in tiles of 16 tokens, [tile][head_dim][16 tokens]
+///    (the score loop then reads 16 keys of one channel per vector: no transposing sums, which
+///    leaves fp16 decode - compute-bound after halving the bytes - more room to stream).
 ///  - qs8: per (batch, head), K in tiles of 16 tokens, [tile][head_dim/4][16 tokens][4 channels]
 ///    (the int8 dot products read 16 keys x 4 channels per step), with an fp32 scale per token
 ///    (or per block of options.scale_block tokens) and the int32 sum of each token's int8 values
@@ -230,10 +233,12 @@ class kv_cache {
             break;
           case kv_storage::f16:
             for (index_t t = 0; t < n; ++t) {
-              std::uint16_t* kd = key_f16(slab) + (tokens_ + t) * head_dim_;
-              std::uint16_t* vd = value_f16(slab) + (tokens_ + t) * head_dim_;
+              // K: token -> tile token/16 of [head_dim][16], slot token%16; V row-major.
+              const index_t token = tokens_ + t;
+              std::uint16_t* kd = key_f16(slab) + (token / key_tile) * key_tile * head_dim_ + token % key_tile;
+              std::uint16_t* vd = value_f16(slab) + token * head_dim_;
               for (index_t d = 0; d < head_dim_; ++d) {
-                kd[d] = lightq::float_to_half_bits(k(b, h, t, d));
+                kd[d * key_tile] = lightq::float_to_half_bits(k(b, h, t, d));
                 vd[d] = lightq::float_to_half_bits(v(b, h, t, d));
               }
             }

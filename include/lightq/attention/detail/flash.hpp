@@ -142,6 +142,74 @@ void attention_scores(const float* const* q, const T* k, index_t k_stride, index
   }
 }
 
+/// The same scores over K tiles of 16 keys, [tile][dim][16] (key j, channel d at
+/// k[(j / 16) * 16 * dim + d * 16 + j % 16]; n rounded up to 16 keys are read, the tiles are
+/// whole): every K vector holds 16 keys of one channel, multiplied by a broadcast query value, so
+/// the scores come out in lanes with no transposing sum. s gets n rounded up to 16 per row.
+template <class Arch, index_t MR, class T>
+void attention_scores_tiled(const float* const* q, const T* k, index_t n, index_t dim, float* s, index_t ld,
+                            const attention_ahead<T>& ahead = {}) noexcept {
+  if constexpr (!attention_simd_v<Arch>) {
+    for (index_t r = 0; r < MR; ++r)
+      for (index_t j = 0; j < n; ++j) {
+        const T* key = k + (j / 16) * 16 * dim + j % 16;
+        float acc = 0.0f;
+        for (index_t d = 0; d < dim; ++d) acc += q[r][d] * attention_to_float<Arch>(key[d * 16]);
+        s[r * ld + j] = acc;
+      }
+  } else {
+    using batch = float_batch<Arch>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    static_assert(16 % W == 0, "a key tile is a whole number of vectors");
+    constexpr index_t V = 16 / W;                // vectors per tile and channel
+    constexpr index_t TILES = W == 16 ? 2 : 1;   // tiles per step: >= 8 independent FMA chains
+    for (index_t j0 = 0; j0 < n; j0 += 16 * TILES) {
+      const index_t tiles = std::min<index_t>(TILES, (n - j0 + 15) / 16);
+      // The keys ahead of this step (16 * TILES rows of dim, contiguous) are prefetched one
+      // 64-byte line at a time over the channel loop, not in a burst.
+      constexpr index_t chunk = 16 * TILES * static_cast<index_t>(sizeof(T));  // bytes per channel
+      const char* prefetch = nullptr;
+      index_t prefetch_bytes = 0;
+      if (j0 < ahead.n) {
+        prefetch = reinterpret_cast<const char*>(ahead.p + j0 * ahead.stride);
+        prefetch_bytes = std::min<index_t>(16 * TILES, ahead.n - j0) * ahead.stride * static_cast<index_t>(sizeof(T));
+      }
+      auto prefetch_channel = [&](index_t d) {
+        const index_t at = d * chunk;
+        if (at % 64 < chunk && at < prefetch_bytes) attention_prefetch_rows(prefetch + at / 64 * 64, 0, 1, 1);
+      };
+      const T* tile = k + j0 * dim;
+      batch acc[MR][TILES * V];
+      for (index_t r = 0; r < MR; ++r)
+        for (index_t i = 0; i < TILES * V; ++i) acc[r][i] = batch(0.0f);
+      if (tiles == TILES) {
+        for (index_t d = 0; d < dim; ++d) {
+          if (prefetch) prefetch_channel(d);
+          batch kv[TILES * V];
+          for (index_t t = 0; t < TILES; ++t)
+            for (index_t v = 0; v < V; ++v) kv[t * V + v] = attention_load<Arch>(tile + t * 16 * dim + d * 16 + v * W);
+          for (index_t r = 0; r < MR; ++r) {
+            const batch qd(q[r][d]);
+            for (index_t i = 0; i < TILES * V; ++i) acc[r][i] = xsimd::fma(qd, kv[i], acc[r][i]);
+          }
+        }
+      } else {  // one tile left (AVX-512 steps over two)
+        for (index_t d = 0; d < dim; ++d) {
+          if (prefetch) prefetch_channel(d);
+          batch kv[V];
+          for (index_t v = 0; v < V; ++v) kv[v] = attention_load<Arch>(tile + d * 16 + v * W);
+          for (index_t r = 0; r < MR; ++r) {
+            const batch qd(q[r][d]);
+            for (index_t v = 0; v < V; ++v) acc[r][v] = xsimd::fma(qd, kv[v], acc[r][v]);
+          }
+        }
+      }
+      for (index_t r = 0; r < MR; ++r)
+        for (index_t i = 0; i < tiles * V; ++i) acc[r][i].store_unaligned(s + r * ld + j0 + i * W);
+    }
+  }
+}
+
 /// o[r][d] += sum_{j < n} p[r * ld + j] * v[j][d] for rows r < MR, d < dim (value j at
 /// v + j * v_stride). SIMD: each V load (and conversion) serves MR rows.
 template <class Arch, index_t MR, class T>
@@ -370,7 +438,8 @@ struct attention_item {
   index_t limit(index_t r) const noexcept { return mask.limit(r / group); }
 };
 
-/// fp32 or fp16 (T = std::uint16_t bits) keys and values, row-major rows with unit inner stride.
+/// fp32 or fp16 (T = std::uint16_t bits) keys and values, row-major rows with unit inner stride;
+/// or (k_tiled, kv_cache's fp16 layout) K in tiles of 16 keys, [tile][dim][16], k_stride = dim.
 template <class T>
 struct attention_dense_source {
   static constexpr index_t key_tile = 64;
@@ -378,6 +447,7 @@ struct attention_dense_source {
   index_t k_stride = 0;
   const T* v = nullptr;
   index_t v_stride = 0;
+  bool k_tiled = false;
   index_t out_dim(index_t dim) const noexcept { return dim; }
 };
 
@@ -483,7 +553,10 @@ void attention_tile_rows(const attention_item& item, const attention_dense_sourc
     k_ahead = {src.k + (t0 + distance) * src.k_stride, src.k_stride, ahead_n};
     v_ahead = {src.v + (t0 + distance) * src.v_stride, src.v_stride, ahead_n};
   }
-  attention_scores<Arch, MR>(q, src.k + t0 * src.k_stride, src.k_stride, n, dim, s, ld, k_ahead);
+  if (src.k_tiled)
+    attention_scores_tiled<Arch, MR>(q, src.k + t0 * dim, n, dim, s, ld, k_ahead);
+  else
+    attention_scores<Arch, MR>(q, src.k + t0 * src.k_stride, src.k_stride, n, dim, s, ld, k_ahead);
   for (index_t i = 0; i < MR; ++i) {
     float* p = s + i * ld;
     if (count[i] > 0) {

@@ -344,66 +344,115 @@ void attention_rescale(float* o, index_t dim, float alpha) noexcept {
 // batch type): xsimd declares none of them where it has no architecture (the AArch64 scalar
 // build, -march=armv8-a+nosimd), and these branches are only instantiated for SIMD backends.
 
-/// int8 path: s[j] = (float(hi[j]) + float(lo[j]) / 127) * (q_scale * key_scales[j]) for j < n.
+/// int8 path, scalar twin: s[j] = (float(hi[j]) + float(lo[j]) / 127) * (q_scale * key_scales[j]).
 template <class Arch>
 void attention_scores_from_dots(const std::int32_t* hi, const std::int32_t* lo, const float* key_scales, float q_scale,
                                 index_t n, float* s) noexcept {
-  constexpr float lo_weight = 1.0f / 127.0f;
-  index_t j = 0;
-  if constexpr (attention_simd_v<Arch>) {
-    using batch = float_batch<Arch>;
-    using ibatch = xsimd::batch<std::int32_t, xsimd_arch_t<Arch>>;
-    constexpr index_t W = static_cast<index_t>(batch::size);
-    const batch qs(q_scale), lw(lo_weight);
-    for (; j + W <= n; j += W) {
-      const batch dot = xsimd::fma(to_float(ibatch::load_unaligned(lo + j)), lw, to_float(ibatch::load_unaligned(hi + j)));
-      (dot * (qs * batch::load_unaligned(key_scales + j))).store_unaligned(s + j);
-    }
-  }
-  for (; j < n; ++j)
-    s[j] = (static_cast<float>(hi[j]) + static_cast<float>(lo[j]) * lo_weight) * (q_scale * key_scales[j]);
+  for (index_t j = 0; j < n; ++j)
+    s[j] = (static_cast<float>(hi[j]) + static_cast<float>(lo[j]) * (1.0f / 127.0f)) * (q_scale * key_scales[j]);
 }
 
-/// int8 path: w[j] = p[j] * value_scales[j] quantized to uint8 in [0, 127] against the row's
-/// largest weight; zero padded up to a multiple of 4 tokens. Returns the weight scale (max / 127;
-/// 0 when every weight is 0).
+/// int8 path, scalar twin: w[j] = p[j] * value_scales[j] quantized to uint8 in [0, 127] against
+/// the row's largest weight; zero padded up to a multiple of 4 tokens. Returns the weight scale
+/// (max / 127; 0 when every weight is 0).
 template <class Arch>
-float attention_quantize_weights(float* p, const float* value_scales, index_t n, std::uint8_t* w,
-                                 std::int32_t* tmp) noexcept {
+float attention_quantize_weights(float* p, const float* value_scales, index_t n, std::uint8_t* w) noexcept {
   float w_max = 0.0f;
-  index_t j = 0;
-  if constexpr (attention_simd_v<Arch>) {
-    using batch = float_batch<Arch>;
-    constexpr index_t W = static_cast<index_t>(batch::size);
-    batch vmax(0.0f);
-    for (; j + W <= n; j += W) {
-      const batch x = batch::load_unaligned(p + j) * batch::load_unaligned(value_scales + j);
-      x.store_unaligned(p + j);
-      vmax = xsimd::max(vmax, x);
-    }
-    w_max = attention_float_ops<Arch>::max_lane(vmax);
-  }
-  for (; j < n; ++j) {
+  for (index_t j = 0; j < n; ++j) {
     p[j] *= value_scales[j];
     w_max = std::max(w_max, p[j]);
   }
   const index_t padded = (n + 3) / 4 * 4;
   if (!(w_max > 0.0f)) {
-    for (j = 0; j < padded; ++j) w[j] = 0;
+    for (index_t j = 0; j < padded; ++j) w[j] = 0;
     return 0.0f;
   }
   const float inverse = 127.0f / w_max;
-  j = 0;
-  if constexpr (attention_simd_v<Arch>) {
-    using batch = float_batch<Arch>;
-    constexpr index_t W = static_cast<index_t>(batch::size);
-    const batch inv(inverse);
-    for (; j + W <= n; j += W) nearbyint_as_int(batch::load_unaligned(p + j) * inv).store_unaligned(tmp + j);
-  }
-  for (; j < n; ++j) tmp[j] = static_cast<std::int32_t>(std::nearbyint(p[j] * inverse));
-  for (j = 0; j < n; ++j) w[j] = static_cast<std::uint8_t>(std::min(tmp[j], std::int32_t{127}));
-  for (; j < padded; ++j) w[j] = 0;
+  for (index_t j = 0; j < n; ++j)
+    w[j] = static_cast<std::uint8_t>(std::min(static_cast<std::int32_t>(std::nearbyint(p[j] * inverse)), std::int32_t{127}));
+  for (index_t j = n; j < padded; ++j) w[j] = 0;
   return w_max / 127.0f;
+}
+
+/// int8 path, one row over n new keys: logits from the two int8 dot products, the online softmax
+/// step and the 7-bit weights, i.e. attention_scores_from_dots, attention_softmax_step and
+/// attention_quantize_weights in three passes over the tile instead of six (SIMD backends; the
+/// scalar twin runs the three functions). s, tmp: room for n rounded up to the lanes. Returns alpha.
+template <class Arch>
+float attention_int8_weights(const std::int32_t* hi, const std::int32_t* lo, const float* key_scales, float q_scale,
+                             const float* value_scales, index_t n, float& m, float& l, float* s, std::uint8_t* w,
+                             std::int32_t* tmp, float& w_scale) noexcept {
+  if constexpr (!attention_simd_v<Arch>) {
+    attention_scores_from_dots<Arch>(hi, lo, key_scales, q_scale, n, s);
+    const float alpha = attention_softmax_step<Arch>(s, n, m, l);
+    w_scale = attention_quantize_weights<Arch>(s, value_scales, n, w);
+    (void)tmp;
+    return alpha;
+  } else {
+    using batch = float_batch<Arch>;
+    using ibatch = xsimd::batch<std::int32_t, xsimd_arch_t<Arch>>;
+    constexpr index_t W = static_cast<index_t>(batch::size);
+    constexpr float minus_inf = -std::numeric_limits<float>::infinity();
+    const index_t full = n / W * W, padded = (n + W - 1) / W * W;
+    // 1: logits and their max.
+    const batch qs(q_scale), lw(1.0f / 127.0f);
+    batch vmax(minus_inf);
+    for (index_t j = 0; j < full; j += W) {
+      const batch dot = xsimd::fma(to_float(ibatch::load_unaligned(lo + j)), lw, to_float(ibatch::load_unaligned(hi + j)));
+      const batch x = dot * (qs * batch::load_unaligned(key_scales + j));
+      x.store_unaligned(s + j);
+      vmax = xsimd::max(vmax, x);
+    }
+    float row_max = attention_float_ops<Arch>::max_lane(vmax);
+    for (index_t j = full; j < n; ++j) {
+      s[j] = (static_cast<float>(hi[j]) + static_cast<float>(lo[j]) * (1.0f / 127.0f)) * (q_scale * key_scales[j]);
+      row_max = std::max(row_max, s[j]);
+    }
+    for (index_t j = n; j < padded; ++j) s[j] = minus_inf;
+    const float m_new = std::max(m, row_max);
+    // 2: p = exp(s - m_new), its sum, and the weights x = p * value scale with their max.
+    const batch mb(m_new);
+    batch vsum(0.0f), wmax(0.0f);
+    for (index_t j = 0; j < padded; j += W) {
+      const batch p = attention_exp<Arch>(batch::load_unaligned(s + j) - mb);
+      vsum += p;
+      batch vs;
+      if (j + W <= n) {
+        vs = batch::load_unaligned(value_scales + j);
+      } else {  // the tail: scales past n are zero (their p is zero too)
+        alignas(64) float lanes[W] = {};
+        for (index_t t = j; t < n; ++t) lanes[t - j] = value_scales[t];
+        vs = batch::load_aligned(lanes);
+      }
+      const batch x = p * vs;
+      x.store_unaligned(s + j);
+      wmax = xsimd::max(wmax, x);
+    }
+    float alpha = 0.0f;
+    if (m == m_new)
+      alpha = 1.0f;
+    else if (m != minus_inf) {
+      alignas(64) float lanes[W];
+      attention_exp<Arch>(batch(m - m_new)).store_aligned(lanes);
+      alpha = lanes[0];
+    }
+    l = l * alpha + reduce_add(vsum);
+    m = m_new;
+    // 3: 7-bit weights against the row's largest.
+    const float w_max = attention_float_ops<Arch>::max_lane(wmax);
+    const index_t groups4 = (n + 3) / 4 * 4;
+    if (!(w_max > 0.0f)) {
+      for (index_t j = 0; j < groups4; ++j) w[j] = 0;
+      w_scale = 0.0f;
+      return alpha;
+    }
+    const batch inv(127.0f / w_max);
+    for (index_t j = 0; j < padded; j += W) nearbyint_as_int(batch::load_unaligned(s + j) * inv).store_unaligned(tmp + j);
+    for (index_t j = 0; j < n; ++j) w[j] = static_cast<std::uint8_t>(std::min(tmp[j], std::int32_t{127}));
+    for (index_t j = n; j < groups4; ++j) w[j] = 0;
+    w_scale = w_max / 127.0f;
+    return alpha;
+  }
 }
 
 /// int8 path: o[d] = o[d] * alpha + float(acc[d]) * w_scale for d < dim.
@@ -646,9 +695,8 @@ void attention_qs8_rows(const attention_item& item, const attention_qs8_source& 
     if (count[i] > 0) {
       float* s = ws.scores;
       std::int32_t* hi = ws.dots + 2 * i * ld;
-      attention_scores_from_dots<Arch>(hi, hi + ld, key_scales, ws.q_scales[r], count[i], s);
-      alpha[i] = attention_softmax_step<Arch>(s, count[i], st.m[r], st.l[r]);
-      w_scale[i] = attention_quantize_weights<Arch>(s, value_scales, count[i], wi, hi);
+      alpha[i] = attention_int8_weights<Arch>(hi, hi + ld, key_scales, ws.q_scales[r], value_scales, count[i], st.m[r],
+                                              st.l[r], s, wi, hi, w_scale[i]);
     }
     for (index_t j = count[i] > 0 ? (count[i] + 3) / 4 * 4 : 0; j < padded; ++j) wi[j] = 0;
   }

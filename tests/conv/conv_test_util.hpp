@@ -38,11 +38,13 @@ inline std::vector<conv_case> conv_sweep() {
   auto add = [&](index_t n, index_t h, index_t w, index_t ci, index_t co, index_t kh, index_t kw, conv2d_params p) {
     cases.push_back({n, h, w, ci, co, kh, kw, p});
   };
-  // 1x1 (pointwise), channels around every tile width (6x16, 8x32, 4x16, 4x8).
+  // 1x1 (pointwise), channels around every tile width (6x16, 12x32, 4x4, 8x12, 4x4 of the GEMM kernels).
   for (index_t ci : {1, 3, 8, 17, 33})
     for (index_t co : {1, 7, 16, 17, 33, 65}) add(1, 3, 5, ci, co, 1, 1, conv2d_params{});
   add(2, 1, 1, 5, 9, 1, 1, conv2d_params{});  // 1-pixel images
   add(1, 7, 9, 32, 24, 1, 1, conv2d_params::padded(0, 2));  // 1x1 stride 2
+  add(2, 29, 31, 5, 9, 1, 1, conv2d_params{});  // 1x1 stride 1 (one GEMM) over more rows than a conv tile
+  add(1, 37, 29, 5, 9, 3, 3, conv2d_params::same(1));  // 3x3 over more pixels than one tile (1024)
   // General kernels: every stride / dilation / padding combination on odd sizes.
   for (index_t k : {2, 3, 5})
     for (index_t s : {1, 2, 3})

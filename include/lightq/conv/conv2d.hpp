@@ -4,6 +4,7 @@
 // GEMM; otherwise an implicit GEMM on a tiled im2col).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <vector>
@@ -157,7 +158,9 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
     // The GEMM output stage: v = acc - (zx + shift) * column_sum + bias (folded into bias[]),
     // then requantize_fp32(v, scale[c]) or, for fp32 outputs, float(v) * (s_in * s_w[c]) (times
     // a row scale of 1, plus 0: the same bits) and the clamp.
-    const index_t rows = conv_tile_pixels<kernel>(info.kq * kernel::kr, s.output_pixels());
+    // Row arrays for every row of a call: a tile, or all pixels when a 1x1 is one GEMM.
+    const index_t rows = std::max(conv_tile_pixels<kernel>(info.kq * kernel::kr, s.output_pixels()),
+                                  s.pointwise() ? s.output_pixels() : index_t{0});
     auto* row_zero_points = ctx.scratch_as<std::int32_t>(conv_slot_rows, static_cast<std::size_t>(2 * rows));
     auto* row_scales = reinterpret_cast<float*>(row_zero_points + rows);
     for (index_t i = 0; i < rows; ++i) {

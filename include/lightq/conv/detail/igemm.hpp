@@ -72,7 +72,8 @@ void conv_pack_rows(const matrix_view<const T>& rows, index_t k_padded, int shif
 ///   panels  the weights, [group][NR block] panels of Kernel::w_layout, K padded to info.kq * KR
 ///   stage   the output stage with its per-column arrays indexed by padded channel slot
 ///           (info.padded_channels()) and its per-row arrays holding at least
-///           conv_tile_pixels(...) rows (every row the same); `data` / `row_stride` are set here
+///           conv_tile_pixels(...) rows, or every output pixel for a 1x1 stride-1 convolution (every
+///           row the same); `data` / `row_stride` are set here
 ///   shift   integer inputs: the kernel's a_shift for T (the A value of x is x + shift, padding
 ///           taps are the input zero point `pad`)
 template <class Kernel, class T, class Out>

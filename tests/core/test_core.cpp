@@ -99,6 +99,14 @@ TEST_CASE("errors: lightq::error is an invalid_argument naming where and what") 
   CHECK_NOTHROW(check_no_alias(buf, 0, buf, 16, "op", "out", "in"));
 }
 
+TEST_CASE("aligned storage: buffers of huge_page_threshold bytes and more are 2 MiB aligned") {
+  aligned_buffer<std::int8_t> big(lightq::huge_page_threshold);
+  CHECK(reinterpret_cast<std::uintptr_t>(big.data()) % lightq::huge_page_size == 0);
+  big[big.size() - 1] = 1;  // the whole range is usable
+  aligned_buffer<std::int8_t> small(lightq::huge_page_threshold - 1);
+  CHECK(reinterpret_cast<std::uintptr_t>(small.data()) % 64 == 0);
+}
+
 TEST_CASE("aligned storage: 64-byte alignment, copy and move") {
   aligned_buffer<float> a(37);
   CHECK(reinterpret_cast<std::uintptr_t>(a.data()) % 64 == 0);

@@ -1,4 +1,5 @@
-// Aligned heap storage (64-byte aligned) used by owning tensors, packed weights and scratch.
+// Aligned heap storage (64-byte aligned; 2 MiB aligned and huge-page advised from 16 MiB) used
+// by owning tensors, packed weights and scratch.
 #pragma once
 
 #include <cstddef>
@@ -7,14 +8,30 @@
 #include <new>
 #include <utility>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "lightq/config.hpp"
 #include "lightq/core/error.hpp"
 
 namespace lightq {
 
+/// Size from which aligned_malloc uses 2 MiB alignment and (Linux) asks for transparent huge
+/// pages: buffers this large are streamed from memory (GEMV weights, KV caches), where 4 KiB
+/// pages cost a TLB walk per 4 KiB and stop the hardware prefetcher at every page boundary
+/// (measured: int8 GEMV 1x8192x8192 ~7% faster with huge pages). At 16 MiB the rounding to
+/// 2 MiB costs at most 1/8 of the buffer. Where THP is off or unavailable the advice does nothing.
+inline constexpr std::size_t huge_page_threshold = std::size_t{16} << 20;
+inline constexpr std::size_t huge_page_size = std::size_t{2} << 20;
+
 /// Allocates `bytes` aligned to `alignment` (a power of two); release with aligned_free.
+/// From huge_page_threshold bytes the alignment is at least huge_page_size and the range is
+/// advised MADV_HUGEPAGE before its first touch.
 inline void* aligned_malloc(std::size_t bytes, std::size_t alignment = LIGHTQ_ALIGNMENT) {
   if (bytes == 0) bytes = 1;
+  const bool huge = bytes >= huge_page_threshold;
+  if (huge && alignment < huge_page_size) alignment = huge_page_size;
   const std::size_t rounded = (bytes + alignment - 1) / alignment * alignment;
 #if defined(_MSC_VER)
   void* p = _aligned_malloc(rounded, alignment);
@@ -22,6 +39,9 @@ inline void* aligned_malloc(std::size_t bytes, std::size_t alignment = LIGHTQ_AL
   void* p = std::aligned_alloc(alignment, rounded);
 #endif
   if (!p) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (huge) (void)madvise(p, rounded, MADV_HUGEPAGE);
+#endif
   return p;
 }
 

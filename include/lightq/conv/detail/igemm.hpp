@@ -1,8 +1,8 @@
 // conv2d implicit GEMM on the GEMM micro-kernels (gemm_kernel_for<Arch, ...>, gemm/microkernel.hpp):
 // a 1x1 stride-1 convolution over dense pixel rows is one GEMM (gemm/driver.hpp); every other
-// one goes tile by tile through a tiled im2col (never the whole image) packed into the kernel's
-// A panels by the GEMM's activation packers, against weights packed in the kernel's w_layout,
-// finished by the GEMM output stage straight into the NHWC output.
+// one goes tile by tile through a tiled im2col (never the whole image; built MR rows at a time)
+// packed into the kernel's A panels by the GEMM's activation packers, against weights packed in the
+// kernel's w_layout, finished by the GEMM output stage straight into the NHWC output.
 #pragma once
 
 #include <algorithm>
@@ -114,7 +114,7 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
   const index_t tasks = std::min(ctx.threads(), tiles);
   const auto align = [](std::size_t b) { return (b + 63) / 64 * 64; };
   const std::size_t a_bytes = align(static_cast<std::size_t>(divide_round_up(mt, MR) * a_panel) * sizeof(A));
-  const std::size_t rows_bytes = direct_rows ? 0 : align(static_cast<std::size_t>(mt * info.k) * sizeof(T));
+  const std::size_t rows_bytes = direct_rows ? 0 : align(static_cast<std::size_t>(MR * info.k) * sizeof(T));
   const std::size_t out_bytes = out_uniform ? 0 : static_cast<std::size_t>(mt * s.c_out) * sizeof(Out);
   std::vector<unsigned char*> scratch(static_cast<std::size_t>(tasks));
   for (index_t t = 0; t < tasks; ++t)
@@ -131,31 +131,34 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
       const index_t p0 = tile * mt, count = std::min(mt, pixels - p0);
       const index_t ox0 = p0 % s.ow, oy0 = (p0 / s.ow) % s.oh, n0 = p0 / (s.ow * s.oh);
       for (index_t g = 0; g < s.groups; ++g) {
-        // A: the tile's im2col rows (padding taps read the zero point), packed into panels.
-        matrix_view<const T> x;
+        // A: the tile's im2col rows (padding taps read the zero point), built MR rows at a
+        // time into a small buffer that stays in L1 and packed from there into their panel.
         if (direct_rows) {
-          x = matrix_view<const T>(&in(n0, oy0, ox0, g * s.cg), {count, s.cg}, {in.stride(2), 1});
+          conv_pack_rows<Kernel>(matrix_view<const T>(&in(n0, oy0, ox0, g * s.cg), {count, s.cg}, {in.stride(2), 1}), kp,
+                                 shift, a);
         } else {
           const index_t cg = s.cg, kh = s.kh, kw = s.kw, h = s.h, w = s.w, k = info.k;
-          for (index_t i = 0; i < count; ++i) {
-            const index_t p = p0 + i;
-            const index_t ox = p % s.ow, oy = (p / s.ow) % s.oh, n = p / (s.ow * s.oh);
-            T* row = rows + i * k;
-            for (index_t ky = 0; ky < kh; ++ky) {
-              const index_t iy = oy * s.sh - s.pt + ky * s.dh;
-              for (index_t kx = 0; kx < kw; ++kx) {
-                const index_t ix = ox * s.sw - s.pl + kx * s.dw;
-                T* dst = row + (ky * kw + kx) * cg;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
-                  std::fill(dst, dst + cg, pad);
-                else
-                  std::memcpy(dst, &in(n, iy, ix, g * cg), static_cast<std::size_t>(cg) * sizeof(T));
+          for (index_t m0 = 0; m0 < count; m0 += MR) {
+            const index_t panel_rows = std::min(MR, count - m0);
+            for (index_t i = 0; i < panel_rows; ++i) {
+              const index_t p = p0 + m0 + i;
+              const index_t ox = p % s.ow, oy = (p / s.ow) % s.oh, n = p / (s.ow * s.oh);
+              T* row = rows + i * k;
+              for (index_t ky = 0; ky < kh; ++ky) {
+                const index_t iy = oy * s.sh - s.pt + ky * s.dh;
+                for (index_t kx = 0; kx < kw; ++kx) {
+                  const index_t ix = ox * s.sw - s.pl + kx * s.dw;
+                  T* dst = row + (ky * kw + kx) * cg;
+                  if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                    std::fill(dst, dst + cg, pad);
+                  else
+                    std::memcpy(dst, &in(n, iy, ix, g * cg), static_cast<std::size_t>(cg) * sizeof(T));
+                }
               }
             }
+            conv_pack_rows<Kernel>(matrix_view<const T>(rows, {panel_rows, k}, {k, 1}), kp, shift, a + (m0 / MR) * a_panel);
           }
-          x = matrix_view<const T>(rows, {count, k}, {k, 1});
         }
-        conv_pack_rows<Kernel>(x, kp, shift, a);
 
         // The group's output columns, straight into the output or through the tile buffer.
         gemm_output_tile o = stage;

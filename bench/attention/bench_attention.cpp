@@ -15,6 +15,10 @@
 //     the decode above at 32k tokens with 1, 2, 4, ... threads up to the hardware's count
 //     (a lightq::context; wall-clock time): the cache is split into key chunks over the threads
 //     and the partial softmax states are merged.
+//   BM_attention/decode_split/<f32|f16|qs8>/<backend>/32768/128/<kv heads>/<threads>
+//     ONE sequence with 1 or 2 KV heads (4 query heads each), 1 and 2 threads (wall-clock time):
+//     with 1 KV head and 2 threads the keys are split over the threads and the partial softmax
+//     states merged; with 2 KV heads and 2 threads each thread takes one head (for comparison).
 // Single thread unless named. Every call reuses one lightq::context (scratch sized once). The KV
 // append (and int8 quantization) is not timed.
 #include <algorithm>
@@ -121,8 +125,9 @@ void run_attention(variant v, const tensor<float, 4>& q, const kv_cache& cache, 
     lightq::attention<arch>(q.cview(), cache, out.view(), {}, &ctx);
 }
 
-void decode_benchmark(benchmark::State& state, variant v, index_t tokens, index_t dim, index_t threads = 1) {
-  constexpr index_t heads = 32, kv_heads = 8;
+void decode_benchmark(benchmark::State& state, variant v, index_t tokens, index_t dim, index_t threads = 1,
+                      index_t kv_heads = 8) {
+  const index_t heads = 4 * kv_heads;
   cache_set& set = caches_for(storage_of(v), kv_heads, tokens, dim, true, scale_block_of(v));
   const auto q = random_tensor({1, heads, 1, dim}, 3);
   tensor<float, 4> out(q.extents());
@@ -135,11 +140,12 @@ void decode_benchmark(benchmark::State& state, variant v, index_t tokens, index_
     benchmark::ClobberMemory();
   }
   const double bytes = static_cast<double>(set.caches[0].bytes());
-  lightq::bench::report(state, 4.0 * heads * static_cast<double>(tokens) * static_cast<double>(dim), bytes,
+  lightq::bench::report(state, 4.0 * static_cast<double>(heads) * static_cast<double>(tokens) * static_cast<double>(dim), bytes,
                         peak_kind::bandwidth);
   lightq::bench::set_model_bytes(state, bytes);
   state.counters["rotation"] = static_cast<double>(set.caches.size());
   if (threads > 1) state.counters["threads"] = static_cast<double>(threads);
+  if (kv_heads != 8) state.counters["kv_heads"] = static_cast<double>(kv_heads);
 }
 
 void prefill_benchmark(benchmark::State& state, variant v, index_t tokens, index_t dim) {
@@ -189,6 +195,18 @@ const bool registered = [] {
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }
+  // ONE long cache (batch 1, 1 or 2 kv heads, GQA 4): with 1 kv head and 2 threads the keys are
+  // split into chunks and the partial softmax states merged (decode_threads, 8 heads, never is).
+  for (variant v : {variant::f32, variant::f16, variant::qs8})
+    for (index_t kv : {1, 2})
+      for (index_t t = 1; t <= std::min<index_t>(hw, 2); ++t) {
+        const std::string name =
+            lightq::bench::bench_name("attention", std::string("decode_split/") + variant_name(v), impl,
+                                      {32768, 128, static_cast<long long>(kv), static_cast<long long>(t)});
+        benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& s) { decode_benchmark(s, v, 32768, 128, t, kv); })
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+      }
   return true;
 }();
 

@@ -447,6 +447,19 @@ float attention_int8_weights(const std::int32_t* hi, const std::int32_t* lo, con
       return alpha;
     }
     const batch inv(127.0f / w_max);
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+    if constexpr (arch_has_v<Arch, arch::avx512_vnni>) {
+      // x <= w_max, so round(x * 127 / w_max) <= 127: narrowed 16 at a time (vpmovdb); the
+      // padding lanes (p = 0) give 0, so w is zero up to `padded` >= the 4-token groups.
+      for (index_t j = 0; j < padded; j += W) {
+        const __m512i q = nearbyint_as_int(batch::load_unaligned(s + j) * inv);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(w + j), _mm512_cvtepi32_epi8(_mm512_min_epi32(q, _mm512_set1_epi32(127))));
+      }
+      (void)tmp;
+      w_scale = w_max / 127.0f;
+      return alpha;
+    }
+#endif
     for (index_t j = 0; j < padded; j += W) nearbyint_as_int(batch::load_unaligned(s + j) * inv).store_unaligned(tmp + j);
     for (index_t j = 0; j < n; ++j) w[j] = static_cast<std::uint8_t>(std::min(tmp[j], std::int32_t{127}));
     for (index_t j = n; j < groups4; ++j) w[j] = 0;
@@ -672,12 +685,11 @@ void attention_qs8_rows(const attention_item& item, const attention_qs8_source& 
   if (n == 0) return;
   // dots: row i digit d at ws.dots + (2 i + d) * ld; tile-local key j at [j].
   for (index_t j = 0; j < n; j += 16) {
-    if (prefetch) {  // K and V (contiguous streams in the qs8 layout) 2 KiB ahead of keys j..j+15
-      stream_ahead(src.keys, groups * 4, t0 + j);
-      stream_ahead(src.values, value_dim, t0 + j);
-    }
+    // K and V (contiguous streams in the qs8 layout) ahead of keys j..j+15, by the first row group.
+    const attention_stream_lines ahead =
+        prefetch ? stream_ahead(t0 + j) : attention_stream_lines{};
     attention_dot_key_tile_rows<Arch, R, ops>(prepared, src.keys + (t0 + j) * groups * 4, src.key_sums + t0 + j, groups,
-                                              ws.dots + j, ld);
+                                              ws.dots + j, ld, ahead);
   }
   prefetch = false;
   const index_t padded = (n + 3) / 4 * 4;
@@ -742,12 +754,21 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
     ws.q_scales[r] = scale_hi;
     k_end = std::max(k_end, std::min(k1, item.limit(r0 + r)));
   }
-  // Prefetches the bytes of tokens [token, token + 16) of a stream of `per_token` bytes per token,
-  // attention_prefetch_bytes ahead, within the keys in use.
-  auto stream_ahead = [&](const std::int8_t* base, index_t per_token, index_t token) {
-    const index_t from = token * per_token + attention_prefetch_bytes;
-    const index_t to = std::min((token + 16) * per_token + attention_prefetch_bytes, k_end * per_token);
-    if (from < to) attention_prefetch_rows(base + from, 0, 1, to - from);
+  // The lines of tokens [token, token + 16) of the K and V streams, attention_prefetch_bytes
+  // ahead, within the keys in use.
+  auto stream_ahead = [&](index_t token) {
+    attention_stream_lines lines;
+    auto range = [&](const std::int8_t* base, index_t per_token, const char*& p, index_t& count) {
+      const index_t from = token * per_token + attention_prefetch_bytes;
+      const index_t to = std::min((token + 16) * per_token + attention_prefetch_bytes, k_end * per_token);
+      if (from < to) {
+        p = reinterpret_cast<const char*>(base + from);
+        count = (to - from + 63) / 64;
+      }
+    };
+    range(src.keys, groups * 4, lines.k, lines.k_lines);
+    range(src.values, src.value_dim, lines.v, lines.v_lines);
+    return lines;
   };
   for (index_t t0 = k0; t0 < k_end; t0 += tile) {
     const index_t nk = std::min(tile, k_end - t0);

@@ -62,6 +62,29 @@ struct attention_int8_ops {
   }
 };
 
+/// Prefetches the 64-byte line at p into L2 (no-op where the compiler has no builtin).
+LIGHTQ_ALWAYS_INLINE void attention_prefetch_line(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 0, 2);
+#else
+  (void)p;
+#endif
+}
+
+/// Cache lines of the K and V streams to prefetch while one K tile is scored (decode streams the
+/// cache once): k_lines lines from k, v_lines from v. Kernels with a channel loop spread them over
+/// it (one K and one V line per channel group) instead of issuing them in a burst.
+struct attention_stream_lines {
+  const char* k = nullptr;
+  index_t k_lines = 0;
+  const char* v = nullptr;
+  index_t v_lines = 0;
+  void all() const noexcept {
+    for (index_t i = 0; i < k_lines; ++i) attention_prefetch_line(k + 64 * i);
+    for (index_t i = 0; i < v_lines; ++i) attention_prefetch_line(v + 64 * i);
+  }
+};
+
 /// Q*K^T of R query rows x 2 int8 digits against one 16-token K tile: dots[(2i + d) * ld + t] =
 /// dot_key_tile(prepared[i] + d * groups * 4, ...)[t] for rows i < R and digits d < 2. Backends
 /// with a fused kernel (one K load for the 2R dot products) provide
@@ -69,10 +92,12 @@ struct attention_int8_ops {
 template <class Arch, int R, class Ops>
 LIGHTQ_ALWAYS_INLINE void attention_dot_key_tile_rows(const std::uint8_t* const* prepared, const std::int8_t* tile,
                                                       const std::int32_t* key_sums, index_t groups,
-                                                      std::int32_t* dots, index_t ld) noexcept {
+                                                      std::int32_t* dots, index_t ld,
+                                                      const attention_stream_lines& ahead = {}) noexcept {
   if constexpr (arch_has_v<Arch, arch::avx512_vnni>) {
-    Ops::template dot_key_tile_rows<R>(prepared, tile, key_sums, groups, dots, ld);
+    Ops::template dot_key_tile_rows<R>(prepared, tile, key_sums, groups, dots, ld, ahead);
   } else {
+    ahead.all();
     for (int i = 0; i < R; ++i)
       for (int d = 0; d < 2; ++d) Ops::dot_key_tile(prepared[i] + d * groups * 4, tile, key_sums, groups, dots + (2 * i + d) * ld);
   }

@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include <type_traits>
+#include <utility>
 
 // GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
 // placeholders) once they are inlined here; a false positive, silenced for this header only.
@@ -34,6 +35,26 @@ LIGHTQ_ALWAYS_INLINE void attention_dpbusd(__m512i& acc, __m512i a, __m512i b) n
 #else
   acc = _mm512_dpbusd_epi32(acc, a, b);
 #endif
+}
+
+/// f(std::integral_constant<int, i>) for i < N: register arrays indexed by constants from the
+/// start, so gcc keeps them in registers around the vpdpbusd asm (with `#pragma GCC unroll` loops
+/// it kept 7 of 8 accumulators on the stack, a load and a store per vpdpbusd).
+template <class F, int... I>
+LIGHTQ_ALWAYS_INLINE void attention_static_for(F&& f, std::integer_sequence<int, I...>) noexcept {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, class F>
+LIGHTQ_ALWAYS_INLINE void attention_static_for(F&& f) noexcept {
+  attention_static_for(f, std::make_integer_sequence<int, N>{});
+}
+
+/// The same, by value (a[i] = attention_dpbusd_value(a[i], ...)): an array element bound to the
+/// asm operand makes gcc keep the array in memory (a store per vpdpbusd); a local copy does not.
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE __m512i attention_dpbusd_value(__m512i acc, __m512i a, __m512i b) noexcept {
+  attention_dpbusd<Arch>(acc, a, b);
+  return acc;
 }
 
 template <class Arch>
@@ -66,22 +87,25 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
   /// R rows x 2 digits: one K load per channel group serves 2R vpdpbusd chains.
   template <int R>
   static void dot_key_tile_rows(const std::uint8_t* const* prepared, const std::int8_t* tile,
-                                const std::int32_t* key_sums, index_t groups, std::int32_t* dots, index_t ld) noexcept {
+                                const std::int32_t* key_sums, index_t groups, std::int32_t* dots, index_t ld,
+                                const attention_stream_lines& ahead) noexcept {
     __m512i a[2 * R];
-#pragma GCC unroll 16
-    for (int i = 0; i < 2 * R; ++i) a[i] = _mm512_setzero_si512();
+    attention_static_for<2 * R>([&](auto i) { a[i] = _mm512_setzero_si512(); });
     for (index_t g = 0; g < groups; ++g) {
+      // One K and one V line ahead per channel group, not a burst (fill buffers stay free).
+      if (g < ahead.k_lines) attention_prefetch_line(ahead.k + 64 * g);
+      if (g < ahead.v_lines) attention_prefetch_line(ahead.v + 64 * g);
       const __m512i k = _mm512_loadu_si512(tile + g * 64);
-#pragma GCC unroll 16
-      for (int i = 0; i < R; ++i) {
-        a[2 * i] = _mm512_dpbusd_epi32(a[2 * i], _mm512_set1_epi32(attention_load_i32(prepared[i] + g * 4)), k);
-        a[2 * i + 1] =
-            _mm512_dpbusd_epi32(a[2 * i + 1], _mm512_set1_epi32(attention_load_i32(prepared[i] + (groups + g) * 4)), k);
-      }
+      attention_static_for<R>([&](auto i) {
+        a[2 * i] = attention_dpbusd_value<Arch>(a[2 * i], _mm512_set1_epi32(attention_load_i32(prepared[i] + g * 4)), k);
+        a[2 * i + 1] = attention_dpbusd_value<Arch>(
+            a[2 * i + 1], _mm512_set1_epi32(attention_load_i32(prepared[i] + (groups + g) * 4)), k);
+      });
     }
+    for (index_t i = groups; i < ahead.k_lines; ++i) attention_prefetch_line(ahead.k + 64 * i);
+    for (index_t i = groups; i < ahead.v_lines; ++i) attention_prefetch_line(ahead.v + 64 * i);
     const __m512i correction = _mm512_slli_epi32(_mm512_loadu_si512(key_sums), 7);
-#pragma GCC unroll 16
-    for (int i = 0; i < 2 * R; ++i) _mm512_storeu_si512(dots + ld * i, _mm512_sub_epi32(a[i], correction));
+    attention_static_for<2 * R>([&](auto i) { _mm512_storeu_si512(dots + ld * i, _mm512_sub_epi32(a[i], correction)); });
   }
 
   /// R rows: each V load (4 tokens x 16 channels) serves R vpdpbusd; 4 vectors of channels per pass.
@@ -92,26 +116,21 @@ struct attention_int8_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_v
     auto pass = [&](auto width) {
       constexpr int N = decltype(width)::value;
       __m512i a[R][N];
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r)
-#pragma GCC unroll 16
-        for (int i = 0; i < N; ++i) a[r][i] = _mm512_loadu_si512(acc[r] + d + 16 * i);
+      attention_static_for<R>([&](auto r) {
+        attention_static_for<N>([&](auto i) { a[r][i] = _mm512_loadu_si512(acc[r] + d + 16 * i); });
+      });
       for (index_t g = 0; g < count; ++g) {
         const std::int8_t* p = values + g * value_dim * 4 + d * 4;
         __m512i v[N];
-#pragma GCC unroll 16
-        for (int i = 0; i < N; ++i) v[i] = _mm512_loadu_si512(p + 64 * i);
-#pragma GCC unroll 16
-        for (int r = 0; r < R; ++r) {
+        attention_static_for<N>([&](auto i) { v[i] = _mm512_loadu_si512(p + 64 * i); });
+        attention_static_for<R>([&](auto r) {
           const __m512i wb = _mm512_set1_epi32(attention_load_i32(w[r] + g * 4));
-#pragma GCC unroll 16
-          for (int i = 0; i < N; ++i) a[r][i] = _mm512_dpbusd_epi32(a[r][i], wb, v[i]);
-        }
+          attention_static_for<N>([&](auto i) { a[r][i] = attention_dpbusd_value<Arch>(a[r][i], wb, v[i]); });
+        });
       }
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r)
-#pragma GCC unroll 16
-        for (int i = 0; i < N; ++i) _mm512_storeu_si512(acc[r] + d + 16 * i, a[r][i]);
+      attention_static_for<R>([&](auto r) {
+        attention_static_for<N>([&](auto i) { _mm512_storeu_si512(acc[r] + d + 16 * i, a[r][i]); });
+      });
       d += 16 * N;
     };
     while (d + 64 <= value_dim) pass(std::integral_constant<int, 4>{});

@@ -27,11 +27,20 @@ namespace detail {
 // instruction in asm keeps them in registers. clang compiles the intrinsic well.
 #if defined(__GNUC__) && !defined(__clang__) && !defined(LIGHTQ_GEMM_NO_INLINE_ASM)
 #define LIGHTQ_VPDPBUSD(acc, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
-// gcc's register allocator otherwise moves an accumulator through a spare register every K
-// group (two vmovdqa64 per group, ~5% of the peak): pin them to zmm8..zmm31.
-#define LIGHTQ_VNNI_ACC(name, reg) register __m512i name asm(reg) = _mm512_setzero_si512()
 #else
 #define LIGHTQ_VPDPBUSD(acc, a, b) (acc) = _mm512_dpbusd_epi32((acc), (a), (b))
+#endif
+// gcc's register allocator otherwise moves an accumulator through a spare register every K
+// group (two vmovdqa64 per group, ~5% of the peak): pin them to zmm8..zmm31. A pinned variable
+// is only guaranteed in its register at the asm statements that use it, and zmm8..31 are
+// caller-saved: any call in between (AddressSanitizer's __asan_loadN on the 64-byte loads of
+// the K loop, or an un-inlined helper in the epilogue at -O1) clobbers it. So the pins are off
+// without optimization and under AddressSanitizer, and the K loop's results are copied into
+// ordinary variables (the d* below) before any other code runs.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(LIGHTQ_GEMM_NO_INLINE_ASM) && defined(__OPTIMIZE__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define LIGHTQ_VNNI_ACC(name, reg) register __m512i name asm(reg) = _mm512_setzero_si512()
+#else
 #define LIGHTQ_VNNI_ACC(name, reg) __m512i name = _mm512_setzero_si512()
 #endif
 
@@ -137,6 +146,10 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     a += 48;
     w += 128;
   }
+  // Out of the pinned registers before anything else runs (see LIGHTQ_VNNI_ACC).
+#define LIGHTQ_COPY_ROW(r) [[maybe_unused]] const __m512i d##r##_0 = c##r##_0, d##r##_1 = c##r##_1;
+  LIGHTQ_ROWS(LIGHTQ_COPY_ROW)
+#undef LIGHTQ_COPY_ROW
   // An int8/uint8 tile with one zero point for all rows is finished from the registers (the
   // output stage's own requantize_fp32, then vpmovdb as store_narrow does, so the same bits;
   // masks cover a column tail): for a small K (MobileNet's 1x1 layers, K = 16..64) the round
@@ -156,8 +169,8 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     auto* y = static_cast<std::int8_t*>(o.data) + args.row0 * o.row_stride + args.col0;  // int8 or uint8 bytes
 #define LIGHTQ_FINISH_ROW(r)                                                                                       \
   if constexpr (Rows > r) {                                                                                        \
-    _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride, m0, requantize_fp32(ib(c##r##_0) + off0, mul0, o.bounds));      \
-    _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride + 16, m1, requantize_fp32(ib(c##r##_1) + off1, mul1, o.bounds)); \
+    _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride, m0, requantize_fp32(ib(d##r##_0) + off0, mul0, o.bounds));      \
+    _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride + 16, m1, requantize_fp32(ib(d##r##_1) + off1, mul1, o.bounds)); \
   }
     LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
 #undef LIGHTQ_FINISH_ROW
@@ -171,7 +184,7 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     const std::int32_t* zp = o.row_zero_points + args.row0;
     const float* row_scales = o.row_scales + args.row0;
 #define LIGHTQ_FINISH_ROW(r) \
-  if constexpr (Rows > r) stage.row(y + r * o.row_stride, c##r##_0, c##r##_1, stage.offsets ? 0 : zp[r], row_scales[r]);
+  if constexpr (Rows > r) stage.row(y + r * o.row_stride, d##r##_0, d##r##_1, stage.offsets ? 0 : zp[r], row_scales[r]);
     LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
 #undef LIGHTQ_FINISH_ROW
     return;
@@ -182,8 +195,8 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
   const index_t ds = args.out ? 32 : args.partial_stride;
 #define LIGHTQ_STORE_ROW(r)                           \
   if constexpr (Rows > r) {                           \
-    _mm512_storeu_si512(dst + r * ds, c##r##_0);      \
-    _mm512_storeu_si512(dst + r * ds + 16, c##r##_1); \
+    _mm512_storeu_si512(dst + r * ds, d##r##_0);      \
+    _mm512_storeu_si512(dst + r * ds + 16, d##r##_1); \
   }
   LIGHTQ_ROWS(LIGHTQ_STORE_ROW)
 #undef LIGHTQ_STORE_ROW

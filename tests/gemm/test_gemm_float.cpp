@@ -106,6 +106,12 @@ TEST_CASE("gemm float: deep K crosses the K blocks; thread counts agree bit for 
   const lt::gemm_shape s{13, 70, 1000, true};
   check_float_case<lightq::gemm_dtype::f32>(s, 1);
   check_float_case<lightq::gemm_dtype::f16>(s, 2);
+  // Several row blocks, each packed by the task that multiplies it.
+  using K = lightq::gemm_kernel_for<backend, lightq::gemm_dtype::f32, lightq::gemm_dtype::f32>;
+  const lt::gemm_shape tall{2 * K::mc_block + K::mr + 1, 2 * K::nr + 3, 67, true};
+  lightq::context two(2);
+  check_float_case<lightq::gemm_dtype::f32>(tall, 3);
+  check_float_case<lightq::gemm_dtype::f32>(tall, 4, &two);
   // Thread invariance: identical bits for 1, 2, 3 tasks.
   auto rng = lt::make_rng(3);
   const index_t m = 37, n = 300, k = 513;

@@ -191,6 +191,10 @@ TEST_CASE("gemm q8: several cache blocks in M, N and K (block edges, partial sum
                          backend_kernel::kc_block + 2 * backend_kernel::kr + 1, false};
   check_q8_case<std::int8_t, std::int8_t>(s, 91);
   check_q8_case<std::uint8_t, float>(s, 92);
+  // Row blocks packed by the task that multiplies them: any thread count gives the same bits.
+  lightq::context two(2), three(3);
+  check_q8_case<std::int8_t, std::int8_t>(s, 93, &two);
+  check_qd8_case(s, 94, &three);
 }
 
 TEST_CASE("gemm q8: zero-sized dimensions") {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "lightq/gemm/microkernel.hpp"
 #include "lightq/gemm/packing.hpp"
@@ -49,12 +51,20 @@ void pack_activation_panels(context& ctx, const matrix_view<const X>& x, index_t
   });
 }
 
-/// Runs a packed GEMM job. Work items are (row block, column block) pairs; each output element
-/// is computed by the same sequence of instructions whatever the number of tasks, so results do
+/// Runs a GEMM job. Work items are (row block, column block) pairs; each output element is
+/// computed by the same sequence of instructions whatever the number of tasks, so results do
 /// not depend on the thread count. K is never split across tasks.
-template <class Kernel>
-void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
+///
+/// Without `pack_block` (a null pointer) job.a holds all of A packed. With it, job.a is unused:
+/// each task packs the row block it is about to multiply, `pack_block(r0, r1, dst)` packing rows
+/// [r0, r1) into its own mc x K buffer, and items run row block by row block, so the packed
+/// block is still in L2 for every column block (for large M and small N, packing all of A first
+/// wrote it to memory and read it back: 30-40% of the time at M = 3136, N = 64).
+template <class Kernel, class PackBlock = std::nullptr_t>
+void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_block = nullptr) {
   using acc_t = typename Kernel::acc_type;
+  using a_t = typename Kernel::a_type;
+  constexpr bool packing = !std::is_same_v<std::decay_t<PackBlock>, std::nullptr_t>;
   constexpr index_t MR = Kernel::mr, NR = Kernel::nr;
   if (job.m == 0 || job.n == 0) return;
   // Small M (GEMV-like, one row panel): no K blocking, so each weight panel streams from memory
@@ -75,19 +85,35 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
   const index_t tasks = std::min(ctx.threads(), items);
   const index_t w_panel = Kernel::w_layout::panel_size(job.k_padded);
   const index_t a_panel = Kernel::a_layout::panel_size(job.k_padded);
+  const index_t a_block = (mc / MR) * a_panel;  // one packed row block
 
   // One mc x nc block of K-slice partials per task, in one scratch slot (no allocation once sized).
   acc_t* partials =
       k_blocks > 1 ? ctx.scratch_as<acc_t>(gemm_slot_partial, static_cast<std::size_t>(tasks * mc * nc)) : nullptr;
+  a_t* blocks = packing ? ctx.scratch_as<a_t>(gemm_slot_packed_a, static_cast<std::size_t>(tasks * a_block)) : nullptr;
 
   ctx.run(tasks, [&](index_t task) {
     const auto range = split_range(items, tasks, task);
     acc_t* partial = partials ? partials + task * mc * nc : nullptr;
+    a_t* own_block = packing ? blocks + task * a_block : nullptr;
+    index_t packed_block = -1;
     for (index_t item = range.first; item < range.second; ++item) {
-      const index_t mb0 = (item % m_blocks) * mc;
-      const index_t nb0 = (item / m_blocks) * nc;
+      // Packing: row-block-major, so a task repacks only when its row block changes.
+      const index_t mbi = packing ? item / n_blocks : item % m_blocks;
+      const index_t nbi = packing ? item % n_blocks : item / m_blocks;
+      const index_t mb0 = mbi * mc, nb0 = nbi * nc;
       const index_t m_end = std::min(job.m, mb0 + mc);
       const index_t n_end = std::min(job.n, nb0 + nc);
+      const a_t* a_rows = nullptr;  // the packed panels of rows [mb0, m_end)
+      if constexpr (packing) {
+        if (mbi != packed_block) {
+          pack_block(mb0, m_end, own_block);
+          packed_block = mbi;
+        }
+        a_rows = own_block;
+      } else {
+        a_rows = job.a + (mb0 / MR) * a_panel;
+      }
       for (index_t kb = 0, kblock = 0; kblock < k_blocks; ++kblock, kb += kc_block) {
         const index_t kc = std::min(kc_block, job.k_padded - kb);
         const bool first = kblock == 0, last = kblock + 1 == k_blocks;
@@ -96,7 +122,7 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
           args.rows = std::min(MR, job.m - i0);
           args.cols = std::min(NR, job.n - j0);
           args.kc = kc;
-          args.a = job.a + (i0 / MR) * a_panel + kb * MR;
+          args.a = a_rows + ((i0 - mb0) / MR) * a_panel + kb * MR;
           args.w = job.w + (j0 / NR) * w_panel + kb * NR;
           args.accumulate = !first;
           args.partial = partial ? partial + (i0 - mb0) * nc + (j0 - nb0) : nullptr;
@@ -113,6 +139,25 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx) {
       }
     }
   });
+}
+
+/// Packs the activations x[M, K] with `pack(rows_view, dst)` and runs the job on them: A packed
+/// up front (split across the tasks) when it is one row block, else packed block by block by
+/// the task that multiplies it (run_gemm_job with pack_block). job.a is set here.
+template <class Kernel, class X, class PackRows>
+void run_gemm_job_packing(gemm_job<Kernel> job, context& ctx, const matrix_view<const X>& x, PackRows&& pack) {
+  using a_t = typename Kernel::a_type;
+  const index_t m = x.extent(0);
+  if (m == 0 || job.n == 0) return;
+  if (m <= std::min(Kernel::mc_block, round_up(m, Kernel::mr))) {
+    auto* a = ctx.scratch_as<a_t>(gemm_slot_packed_a, static_cast<std::size_t>(divide_round_up(m, Kernel::mr) *
+                                                                              Kernel::a_layout::panel_size(job.k_padded)));
+    pack_activation_panels<Kernel>(ctx, x, job.k_padded, a, pack);
+    job.a = a;
+    run_gemm_job(job, ctx);
+    return;
+  }
+  run_gemm_job(job, ctx, [&](index_t r0, index_t r1, a_t* dst) { pack(x.slice(0, r0, r1 - r0), dst); });
 }
 
 }  // namespace detail

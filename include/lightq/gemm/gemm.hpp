@@ -118,6 +118,20 @@ class row_contiguous_output {
   index_t row_stride_ = 0;
 };
 
+/// Packs int8/uint8 rows for an integer kernel, re-encoded by `shift` (kernel::a_shift_from_*).
+template <class Kernel, class T>
+void pack_q8_rows(const matrix_view<const T>& rows, index_t k_padded, int shift, typename Kernel::a_type* dst) {
+  using a_type = typename Kernel::a_type;
+  if constexpr (Kernel::kr == 4 && sizeof(a_type) == 1) {
+    if (rows.stride(1) == 1 || rows.extent(1) <= 1) {
+      pack_activations_bytes<Kernel>(rows, k_padded, shift, dst);
+      return;
+    }
+  }
+  pack_activations<Kernel>(
+      rows, k_padded, [shift](T v, index_t) { return static_cast<a_type>(static_cast<int>(v) + shift); }, dst);
+}
+
 /// Integer linear layer after validation. X: int8_t (qs8), uint8_t (qu8) or float (qd8:
 /// quantized per row here). Y: int8_t, uint8_t, int32_t or float.
 template <class Arch, class X, class Y>
@@ -130,9 +144,6 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
   if (m == 0 || n == 0) return;
   context local_ctx;
   context& ctx = user_ctx ? *user_ctx : local_ctx;
-  const index_t m_panels = divide_round_up(m, kernel::mr);
-  auto* a = ctx.scratch_as<a_type>(gemm_slot_packed_a,
-                                   static_cast<std::size_t>(m_panels * kernel::a_layout::panel_size(w.k_padded())));
   auto* row_zero_points = ctx.scratch_as<std::int32_t>(gemm_slot_rows, static_cast<std::size_t>(2 * m));
   auto* row_scales = reinterpret_cast<float*>(row_zero_points + m);
   // Per column: the requantization multiplier, then (one zero point for every row) the
@@ -140,38 +151,24 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
   auto* column_multipliers = ctx.scratch_as<float>(gemm_slot_columns, static_cast<std::size_t>(2 * n));
   auto* column_offsets = reinterpret_cast<std::int32_t*>(column_multipliers + n);
 
-  if constexpr (std::is_same_v<X, float>) {  // qd8: quantize each row on the fly (quant/quantize.hpp)
-    auto* q = ctx.scratch_as<std::int8_t>(gemm_slot_dynamic, static_cast<std::size_t>(m * k) +
-                                                              sizeof(qd8_row_params) * static_cast<std::size_t>(m) + 64);
-    auto* rows = reinterpret_cast<qd8_row_params*>(q + round_up(m * k, 64));
-    quantize_dynamic_rows<Arch>(x, matrix_view<std::int8_t>(q, {m, k}), vector_view<qd8_row_params>(rows, {m}));
+  // qd8: each row quantized on the fly (quant/quantize.hpp) into q, which is then packed.
+  const std::int8_t* q = nullptr;
+  if constexpr (std::is_same_v<X, float>) {
+    auto* qw = ctx.scratch_as<std::int8_t>(gemm_slot_dynamic, static_cast<std::size_t>(m * k) +
+                                                               sizeof(qd8_row_params) * static_cast<std::size_t>(m) + 64);
+    auto* rows = reinterpret_cast<qd8_row_params*>(qw + round_up(m * k, 64));
+    quantize_dynamic_rows<Arch>(x, matrix_view<std::int8_t>(qw, {m, k}), vector_view<qd8_row_params>(rows, {m}));
     for (index_t i = 0; i < m; ++i) {
       row_zero_points[i] = rows[i].zero_point + kernel::a_shift_from_qs8;
       row_scales[i] = rows[i].scale;
     }
-    if constexpr (kernel::kr == 4 && sizeof(a_type) == 1) {
-      pack_activations_bytes<kernel>(matrix_view<const std::int8_t>(q, {m, k}), w.k_padded(), kernel::a_shift_from_qs8, a);
-    } else {
-      pack_activations<kernel>(
-          matrix_view<const std::int8_t>(q, {m, k}), w.k_padded(),
-          [](std::int8_t v, index_t) { return static_cast<a_type>(static_cast<int>(v) + kernel::a_shift_from_qs8); }, a);
-    }
+    q = qw;
   } else {
     constexpr int shift = std::is_same_v<X, std::int8_t> ? kernel::a_shift_from_qs8 : kernel::a_shift_from_qu8;
     for (index_t i = 0; i < m; ++i) {
       row_zero_points[i] = x_quant.zero_point + shift;
       row_scales[i] = x_quant.scale;
     }
-    pack_activation_panels<kernel>(ctx, x, w.k_padded(), a, [&](const matrix_view<const X>& rows, a_type* dst) {
-      if constexpr (kernel::kr == 4 && sizeof(a_type) == 1) {
-        if (rows.stride(1) == 1 || k <= 1) {
-          pack_activations_bytes<kernel>(rows, w.k_padded(), shift, dst);
-          return;
-        }
-      }
-      pack_activations<kernel>(
-          rows, w.k_padded(), [&](X v, index_t) { return static_cast<a_type>(static_cast<int>(v) + shift); }, dst);
-    });
   }
 
   row_contiguous_output<Y> out_buffer(y);
@@ -179,7 +176,6 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
   job.m = m;
   job.n = n;
   job.k_padded = w.k_padded();
-  job.a = a;
   job.w = w.data();
   job.out.kind = gemm_output_kind_of<Y>();
   job.out.data = out_buffer.data();
@@ -203,7 +199,18 @@ void linear_q8(const matrix_view<const X>& x, const quantization& x_quant, const
     job.out.min = clamp.min;
     job.out.max = clamp.max;
   }
-  run_gemm_job(job, ctx);
+  const index_t k_padded = w.k_padded();
+  if constexpr (std::is_same_v<X, float>) {
+    run_gemm_job_packing(job, ctx, matrix_view<const std::int8_t>(q, {m, k}),
+                         [&](const matrix_view<const std::int8_t>& rows, a_type* dst) {
+                           pack_q8_rows<kernel>(rows, k_padded, kernel::a_shift_from_qs8, dst);
+                         });
+  } else {
+    constexpr int shift = std::is_same_v<X, std::int8_t> ? kernel::a_shift_from_qs8 : kernel::a_shift_from_qu8;
+    run_gemm_job_packing(job, ctx, x, [&](const matrix_view<const X>& rows, a_type* dst) {
+      pack_q8_rows<kernel>(rows, k_padded, shift, dst);
+    });
+  }
   out_buffer.finish();
 }
 
@@ -218,23 +225,11 @@ void linear_float(const matrix_view<const X>& x, const packed_weights<W, Arch, A
   if (m == 0 || n == 0) return;
   context local_ctx;
   context& ctx = user_ctx ? *user_ctx : local_ctx;
-  const index_t m_panels = divide_round_up(m, kernel::mr);
-  auto* a = ctx.scratch_as<a_type>(gemm_slot_packed_a, static_cast<std::size_t>(m_panels * kernel::a_layout::panel_size(w.k_padded())));
-  pack_activation_panels<kernel>(ctx, x, w.k_padded(), a, [&](const matrix_view<const X>& rows, a_type* dst) {
-    if constexpr (std::is_same_v<X, float>) {
-      pack_activations_f32<kernel>(rows, w.k_padded(), dst);
-    } else if constexpr (std::is_same_v<a_type, float>) {  // binary16 widened exactly for fp32 arithmetic
-      pack_activations<kernel>(rows, w.k_padded(), [](half v, index_t) { return half_bits_to_float(v.bits()); }, dst);
-    } else {  // binary16 kept for fp16 arithmetic
-      pack_activations<kernel>(rows, w.k_padded(), [](half v, index_t) { return v.bits(); }, dst);
-    }
-  });
   row_contiguous_output<float> out_buffer(y);
   gemm_job<kernel> job;
   job.m = m;
   job.n = n;
   job.k_padded = w.k_padded();
-  job.a = a;
   job.w = w.data();
   job.out.kind = gemm_output_kind::float32;
   job.out.data = out_buffer.data();
@@ -242,7 +237,16 @@ void linear_float(const matrix_view<const X>& x, const packed_weights<W, Arch, A
   job.out.bias_f32 = bias;
   job.out.min = clamp.min;
   job.out.max = clamp.max;
-  run_gemm_job(job, ctx);
+  const index_t k_padded = w.k_padded();
+  run_gemm_job_packing(job, ctx, x, [&](const matrix_view<const X>& rows, a_type* dst) {
+    if constexpr (std::is_same_v<X, float>) {
+      pack_activations_f32<kernel>(rows, k_padded, dst);
+    } else if constexpr (std::is_same_v<a_type, float>) {  // binary16 widened exactly for fp32 arithmetic
+      pack_activations<kernel>(rows, k_padded, [](half v, index_t) { return half_bits_to_float(v.bits()); }, dst);
+    } else {  // binary16 kept for fp16 arithmetic
+      pack_activations<kernel>(rows, k_padded, [](half v, index_t) { return v.bits(); }, dst);
+    }
+  });
   out_buffer.finish();
 }
 

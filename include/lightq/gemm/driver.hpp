@@ -149,7 +149,7 @@ void run_gemm_job_packing(gemm_job<Kernel> job, context& ctx, const matrix_view<
   using a_t = typename Kernel::a_type;
   const index_t m = x.extent(0);
   if (m == 0 || job.n == 0) return;
-  if (m <= std::min(Kernel::mc_block, round_up(m, Kernel::mr))) {
+  if (m <= Kernel::mc_block) {  // one row block (m <= round_up(m, MR) always)
     auto* a = ctx.scratch_as<a_t>(gemm_slot_packed_a, static_cast<std::size_t>(divide_round_up(m, Kernel::mr) *
                                                                               Kernel::a_layout::panel_size(job.k_padded)));
     pack_activation_panels<Kernel>(ctx, x, job.k_padded, a, pack);

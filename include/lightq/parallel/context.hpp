@@ -1,27 +1,166 @@
 // lightq::context: thread count (or a caller's parallel-for), work partitioning and a reusable
-// scratch arena for ops. No global pool: threads exist only while an op runs with a context.
+// scratch arena for ops. No global pool: a context's worker threads belong to that context.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#endif
 
 #include "lightq/core/aligned.hpp"
 #include "lightq/core/error.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
 namespace lightq {
+namespace detail {
+
+/// A spin-or-sleep hint for busy waits.
+inline void cpu_relax() noexcept {
+#if defined(__SSE2__) || defined(_M_X64)
+  _mm_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/// The worker threads of one context: `workers` threads started by the constructor, parked
+/// between ops, joined by the destructor. run() hands them one op's tasks; the calling thread
+/// works too. Each task index runs exactly once; which thread runs it does not matter, since
+/// a task's result depends on its index only.
+///
+/// Hand-off: a generation counter under a mutex (workers sleep on a condition variable). A
+/// worker that finished an op spins on the counter for a short while (`spin_ns`) before it
+/// sleeps, so back-to-back ops (layer after layer, token after token) do not pay a wake-up.
+class worker_pool {
+ public:
+  using task_fn = std::function<void(index_t)>;
+  static constexpr long long spin_ns = 50000;  // 50 us
+
+  explicit worker_pool(index_t workers) {
+    threads_.reserve(static_cast<std::size_t>(workers));
+    for (index_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+  }
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+  ~worker_pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_.store(true, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  /// Runs task(i) for every i in [0, tasks) on the workers and the calling thread; returns when
+  /// all finished. The first exception a task threw is rethrown.
+  void run(index_t tasks, const task_fn& task) {
+    task_ = &task;
+    tasks_ = tasks;
+    error_ = nullptr;
+    failed_.store(false, std::memory_order_relaxed);
+    next_.store(0, std::memory_order_relaxed);
+    busy_.store(static_cast<index_t>(threads_.size()), std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    wake_.notify_all();
+    claim_tasks();
+    // Wait until every worker left this op (not only until the tasks ran): the next run()
+    // resets the shared state.
+    for (int spin = 0; busy_.load(std::memory_order_acquire) != 0; ++spin) {
+      if (spin < 4096) {
+        cpu_relax();
+      } else {
+        std::unique_lock<std::mutex> lock(mutex_);
+        done_.wait(lock, [&] { return busy_.load(std::memory_order_acquire) == 0; });
+      }
+    }
+    task_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void claim_tasks() noexcept {
+    for (;;) {
+      const index_t i = next_.fetch_add(1, std::memory_order_relaxed);
+      if (i >= tasks_) return;
+      try {
+        (*task_)(i);
+      } catch (...) {
+        if (!failed_.exchange(true, std::memory_order_acq_rel)) error_ = std::current_exception();
+      }
+    }
+  }
+
+  void work() noexcept {
+    std::uint64_t seen = 0;
+    for (;;) {
+      // Spin a little on the generation counter, then sleep.
+      std::uint64_t now = generation_.load(std::memory_order_acquire);
+      if (now == seen) {
+        const auto start = std::chrono::steady_clock::now();
+        for (int spin = 0; now == seen; ++spin) {
+          cpu_relax();
+          now = generation_.load(std::memory_order_acquire);
+          if ((spin & 255) == 255 &&
+              std::chrono::steady_clock::now() - start > std::chrono::nanoseconds(spin_ns))
+            break;
+        }
+        if (now == seen) {
+          std::unique_lock<std::mutex> lock(mutex_);
+          wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+          now = generation_.load(std::memory_order_acquire);
+        }
+      }
+      seen = now;
+      if (stop_.load(std::memory_order_relaxed)) return;
+      claim_tasks();
+      if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.notify_one();
+      }
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};  // set before the last generation bump
+  const task_fn* task_ = nullptr;
+  index_t tasks_ = 0;
+  std::atomic<index_t> next_{0};
+  std::atomic<index_t> busy_{0};
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
+};
+
+}  // namespace detail
 
 /// Execution context of an op: how many tasks may run at once, how to run them, and scratch
 /// memory that is sized once and reused by every op run with this context.
 ///
 /// - `context{}` / `context{1}`: single-threaded, the op runs on the calling thread.
-/// - `context{n}`: the op starts n - 1 std::threads for its duration and joins them before it
-///   returns (no thread outlives the call; nothing is global).
+/// - `context{n}`: n - 1 worker threads of this context (started by its first op that splits
+///   its work, parked between ops, joined when the context is destroyed) and the calling thread
+///   run the op's tasks. Nothing is global: two contexts never share threads, and no thread
+///   outlives its context. A parked worker spins for up to 50 us after an op before it sleeps,
+///   so back-to-back ops do not pay a wake-up.
 /// - `context{n, parallel_for}`: the op calls `parallel_for(n, task)` and expects `task(i)` to
 ///   be run once for every i in [0, n), possibly concurrently, before parallel_for returns —
 ///   plug in OpenMP, TBB or an application pool here.
@@ -56,21 +195,8 @@ class context {
       parallel_for_(tasks, task);
       return;
     }
-    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(tasks));
-    auto guarded = [&](index_t i) {
-      try {
-        task(i);
-      } catch (...) {
-        errors[static_cast<std::size_t>(i)] = std::current_exception();
-      }
-    };
-    std::vector<std::thread> workers;
-    workers.reserve(static_cast<std::size_t>(tasks - 1));
-    for (index_t i = 1; i < tasks; ++i) workers.emplace_back(guarded, i);
-    guarded(0);
-    for (auto& w : workers) w.join();
-    for (auto& e : errors)
-      if (e) std::rethrow_exception(e);
+    if (!pool_) pool_ = std::make_unique<detail::worker_pool>(threads_ - 1);
+    pool_->run(tasks, task);
   }
 
   /// Scratch memory for `slot` (one slot per concurrent task plus shared ones), at least `bytes`
@@ -97,6 +223,7 @@ class context {
  private:
   index_t threads_ = 1;
   parallel_for_fn parallel_for_;
+  std::unique_ptr<detail::worker_pool> pool_;  // started by the first op with tasks > 1
   std::vector<aligned_buffer<unsigned char>> slots_;
 };
 

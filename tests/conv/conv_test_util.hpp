@@ -93,10 +93,33 @@ inline std::vector<conv_case> conv_sweep() {
     p.padding = {0, 3, 1, 0};
     add(1, 9, 5, 24, 24, 3, 3, p);
   }
+  // 3x3 depthwise rows (one call per output row, input columns shared by adjacent pixels): widths
+  // 1..4 and 13, channels at and around the 64-channel zmm blocks and the ymm tail, strides 1-3,
+  // left / right padding wider than the window, and a row narrower than the window.
+  for (index_t c : {32, 64, 96, 145})
+    for (index_t w : {1, 2, 4, 13})
+      for (index_t s : {1, 2}) add(1, 3, w, c, c, 3, 3, conv2d_params::same(s, c));
+  for (index_t s : {1, 2, 3}) {
+    conv2d_params p = conv2d_params::padded(0, 1, 40);
+    p.stride_w = s;
+    p.padding = {1, 3, 0, 2};
+    add(1, 4, 5, 40, 40, 3, 3, p);
+    p.padding = {2, 0, 2, 0};
+    add(1, 2, 7, 40, 40, 3, 3, p);
+  }
   add(1, 1, 1, 16, 16, 3, 3, conv2d_params::padded(1, 1, 16));
   add(1, 2, 2, 9, 9, 5, 5, conv2d_params::same(1, 9));
   // Deeper K (many panels, a multi-tile image).
   add(1, 14, 13, 64, 40, 3, 3, conv2d_params::same(1));
+  // MobileNet-like 1x1 (narrow N = 16 / 24, K = 16 / 24, pixels not a multiple of any tile), K
+  // with a tail past 64-byte activation blocks, K beyond one K slice (1024), and a 3x3 whose taps
+  // straddle activation blocks (C_in = 24) next to one whose taps are whole blocks (C_in = 128).
+  add(1, 7, 7, 24, 16, 1, 1, conv2d_params{});
+  add(1, 13, 11, 16, 24, 1, 1, conv2d_params{});
+  add(1, 9, 9, 100, 48, 1, 1, conv2d_params{});
+  add(1, 5, 7, 1100, 20, 1, 1, conv2d_params{});
+  add(1, 6, 7, 24, 16, 3, 3, conv2d_params::same(1));
+  add(1, 5, 4, 128, 24, 3, 3, conv2d_params::same(2));
   return cases;
 }
 

@@ -30,6 +30,29 @@ struct depthwise_taps {
   index_t tap[64];
 };
 
+/// A whole output row of a 3x3 depthwise convolution, handed by conv_depthwise_rows_padded to the
+/// kernels in x[3 * 3 + 3] (a pointer converted to const T*, the pixel callback's only argument
+/// besides the output). Input column ix of window row ky is at rows[ky] + ix * column_step[ky]
+/// when 0 <= ix < w; outside the input (or for a padding row: column_step 0, rows[ky] = pad) the
+/// pad row (zero points) stands in. Output pixel o reads columns ix0 + o * stride + kx * dilation
+/// and is written at out + o * out_step.
+template <class T>
+struct depthwise_row_run {
+  const T* rows[3];
+  index_t column_step[3];
+  const T* pad;
+  index_t ix0, w, stride, dilation, pixels, out_step;
+
+  /// The input pointer of window row ky at input column ix (the pad row outside the input).
+  const T* at(index_t ky, index_t ix) const noexcept {
+    return static_cast<std::size_t>(ix) < static_cast<std::size_t>(w) ? rows[ky] + ix * column_step[ky] : pad;
+  }
+  /// The run in the x array of a pixel callback.
+  static const depthwise_row_run& of(const T* const* x) noexcept {
+    return *reinterpret_cast<const depthwise_row_run*>(x[3 * 3 + 3]);
+  }
+};
+
 /// One output pixel of an int8 depthwise convolution: acc[c] = bias[c] + sum_t (x_t[c] - zx) *
 /// w[tap_t][c] for every channel c < C, then the output stage. NT > 0: exactly NT taps (full window).
 template <class Arch, index_t NT, class T, class Out>
@@ -76,6 +99,20 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel(const T* const* x, const index_t* t
 #endif
 }
 
+/// Calls pixel(x, out) for every output pixel of a 3x3 run, x holding the pixel's 9 tap pointers
+/// in row-major order (the pad row outside the input) and 3 more pad row pointers.
+template <class T, class Out, class Pixel>
+LIGHTQ_ALWAYS_INLINE void for_each_run_pixel(const depthwise_row_run<T>& run, Out* out, Pixel pixel) {
+  const T* x[12];
+  for (index_t t = 9; t < 12; ++t) x[t] = run.pad;
+  for (index_t o = 0; o < run.pixels; ++o, out += run.out_step) {
+    const index_t ix = run.ix0 + o * run.stride;
+    for (index_t ky = 0; ky < 3; ++ky)
+      for (index_t kx = 0; kx < 3; ++kx) x[3 * ky + kx] = run.at(ky, ix + kx * run.dilation);
+    pixel(static_cast<const T* const*>(x), out);
+  }
+}
+
 #if defined(LIGHTQ_HAS_AVX2)
 /// AVX2 int8 depthwise pixel with taps in pairs: every tap is present (padding taps read a row of
 /// zero points), 16 channels per step. The bytes of two taps are interleaved (punpck{l,h}bw) and
@@ -84,9 +121,9 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel(const T* const* x, const index_t* t
 /// accumulators in channel order. The bias carries -zx * sum_t w_t. np pairs, x has 2 * np
 /// valid pointers.
 template <class Arch, index_t NP, class T, class Out>
-LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_pairs(const T* const* x, index_t np_runtime, index_t channels,
-                                                   const std::int32_t* w, index_t cp, const std::int32_t* bias,
-                                                   const float* scale, Out* out, const conv_output_stage& st) noexcept {
+LIGHTQ_ALWAYS_INLINE void depthwise_pairs_pixel(const T* const* x, index_t np_runtime, index_t channels,
+                                                const std::int32_t* w, index_t cp, const std::int32_t* bias,
+                                                const float* scale, Out* out, const conv_output_stage& st) noexcept {
   using ib = conv_ibatch<Arch>;
   constexpr index_t cap = NP > 0 ? NP : 32;
   const index_t np = NP > 0 ? NP : np_runtime;
@@ -118,6 +155,21 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_pairs(const T* const* x, index_t np
     }
     store_q8_stage<Arch>(ib(acc0), scale + c, out + c, std::min<index_t>(8, rest), stage);
     if (rest > 8) store_q8_stage<Arch>(ib(acc1), scale + c + 8, out + c + 8, rest - 8, stage);
+  }
+}
+
+/// AVX2 int8 depthwise with taps in pairs (depthwise_pairs_pixel): one pixel, or for 3x3 windows
+/// (NP = 5) the whole row of conv_depthwise_rows_padded, pixel by pixel.
+template <class Arch, index_t NP, class T, class Out>
+LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_pairs(const T* const* x, index_t np_runtime, index_t channels,
+                                                   const std::int32_t* w, index_t cp, const std::int32_t* bias,
+                                                   const float* scale, Out* out, const conv_output_stage& st) noexcept {
+  if constexpr (NP == 5) {
+    for_each_run_pixel(depthwise_row_run<T>::of(x), out, [&](const T* const* xp, Out* o) {
+      depthwise_pairs_pixel<Arch, NP>(xp, np_runtime, channels, w, cp, bias, scale, o, st);
+    });
+  } else {
+    depthwise_pairs_pixel<Arch, NP>(x, np_runtime, channels, w, cp, bias, scale, out, st);
   }
 }
 #endif
@@ -191,39 +243,45 @@ struct quad_ops<false> {
   }
 };
 
-/// One step of the quad depthwise kernel: channels [c, c + rest) with rest <= Ops::channels, c a
-/// multiple of 64 unless Ops is the zmm one (see depthwise_q8_pixel_quads).
-template <class Ops, index_t NQ, class T, class Out>
-LIGHTQ_ALWAYS_INLINE void depthwise_quads_step(const T* const* xs, index_t nq, index_t c, index_t rest,
-                                               const std::int32_t* w, index_t cp, const std::int32_t* bias,
-                                               const float* scale, Out* out, const conv_output_stage& stage) noexcept {
+/// Four registers of the quad kernels: accumulators, weight quads or the uint8 quads of taps, in
+/// the order of depthwise_quad_slot (register j, lane 4 L + e: channel 16 L + 4 j + e of the block).
+template <class Ops>
+struct quad_regs {
+  typename Ops::vec v0, v1, v2, v3;
+
+  static quad_regs load(const std::int32_t* p) noexcept {
+    return {Ops::load(p), Ops::load(p + 16), Ops::load(p + 32), Ops::load(p + 48)};
+  }
+  /// The uint8 quads of four tap registers x0..x3 (bytes in channel order): two rounds of unpacks.
+  static quad_regs interleave(typename Ops::vec x0, typename Ops::vec x1, typename Ops::vec x2,
+                              typename Ops::vec x3) noexcept {
+    const auto lo01 = Ops::unpacklo8(x0, x1), hi01 = Ops::unpackhi8(x0, x1);
+    const auto lo23 = Ops::unpacklo8(x2, x3), hi23 = Ops::unpackhi8(x2, x3);
+    return {Ops::unpacklo16(lo01, lo23), Ops::unpackhi16(lo01, lo23), Ops::unpacklo16(hi01, hi23),
+            Ops::unpackhi16(hi01, hi23)};
+  }
+  /// this + x * w quad by quad (vpdpbusd: uint8 x, int8 w).
+  quad_regs dot(const quad_regs& x, const quad_regs& w) const noexcept {
+    return {Ops::dpbusd(v0, x.v0, w.v0), Ops::dpbusd(v1, x.v1, w.v1), Ops::dpbusd(v2, x.v2, w.v2),
+            Ops::dpbusd(v3, x.v3, w.v3)};
+  }
+};
+
+/// The output stage of the quad kernels for channels [c, c + rest) of a block: requantize_fp32 and
+/// the saturating packs (int8: back in channel order, exact since the values are in range), or the
+/// fp32 scale, clamp and a transpose of 128-bit lanes.
+template <class Ops, class Out>
+LIGHTQ_ALWAYS_INLINE void store_quads(const quad_regs<Ops>& acc, index_t c, index_t rest, typename Ops::mask mask,
+                                      const float* scale, Out* out, const conv_output_stage& stage) noexcept {
   using vec = typename Ops::vec;
-  using mask_t = typename Ops::mask;
   using ib = xsimd::batch<std::int32_t, typename Ops::xarch>;
   using fb = xsimd::batch<float, typename Ops::xarch>;
-  const mask_t mask = rest == Ops::channels ? static_cast<mask_t>(~mask_t{0}) : static_cast<mask_t>((mask_t{1} << rest) - 1);
-  const vec flip = Ops::bytes(std::is_same_v<T, std::int8_t> ? std::int8_t{-128} : std::int8_t{0});
-  vec acc0 = Ops::load(bias + c), acc1 = Ops::load(bias + c + 16), acc2 = Ops::load(bias + c + 32),
-      acc3 = Ops::load(bias + c + 48);
-  for (index_t q = 0; q < (NQ > 0 ? NQ : nq); ++q) {
-    const vec x0 = Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q] + c), flip);
-    const vec x1 = Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q + 1] + c), flip);
-    const vec x2 = Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q + 2] + c), flip);
-    const vec x3 = Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q + 3] + c), flip);
-    const vec lo01 = Ops::unpacklo8(x0, x1), hi01 = Ops::unpackhi8(x0, x1);
-    const vec lo23 = Ops::unpacklo8(x2, x3), hi23 = Ops::unpackhi8(x2, x3);
-    const std::int32_t* wq = w + q * cp + c;
-    acc0 = Ops::dpbusd(acc0, Ops::unpacklo16(lo01, lo23), Ops::load(wq));
-    acc1 = Ops::dpbusd(acc1, Ops::unpackhi16(lo01, lo23), Ops::load(wq + 16));
-    acc2 = Ops::dpbusd(acc2, Ops::unpacklo16(hi01, hi23), Ops::load(wq + 32));
-    acc3 = Ops::dpbusd(acc3, Ops::unpackhi16(hi01, hi23), Ops::load(wq + 48));
-  }
   if constexpr (std::is_same_v<Out, float>) {
-    const vec acc[4] = {acc0, acc1, acc2, acc3};
+    const vec a[4] = {acc.v0, acc.v1, acc.v2, acc.v3};
     constexpr index_t width = static_cast<index_t>(fb::size);
     typename fb::register_type y[4];
     for (int j = 0; j < 4; ++j)
-      y[j] = xsimd::min(xsimd::max(xsimd::to_float(ib(acc[j])) * fb::load_unaligned(scale + c + 16 * j), fb(stage.min)),
+      y[j] = xsimd::min(xsimd::max(xsimd::to_float(ib(a[j])) * fb::load_unaligned(scale + c + 16 * j), fb(stage.min)),
                         fb(stage.max));
     Ops::to_channel_order(y);
     for (index_t j = 0; j * width < rest; ++j)
@@ -232,10 +290,39 @@ LIGHTQ_ALWAYS_INLINE void depthwise_quads_step(const T* const* xs, index_t nq, i
     auto requantize = [&](vec a, index_t j) -> vec {
       return requantize_fp32(ib(a), fb::load_unaligned(scale + c + 16 * j), stage.bounds);
     };
-    const vec p01 = Ops::packs32(requantize(acc0, 0), requantize(acc1, 1));
-    const vec p23 = Ops::packs32(requantize(acc2, 2), requantize(acc3, 3));
+    const vec p01 = Ops::packs32(requantize(acc.v0, 0), requantize(acc.v1, 1));
+    const vec p23 = Ops::packs32(requantize(acc.v2, 2), requantize(acc.v3, 3));
     Ops::store_bytes(out + c, mask, std::is_same_v<Out, std::int8_t> ? Ops::packs16(p01, p23) : Ops::packus16(p01, p23));
   }
+}
+
+template <class Ops>
+LIGHTQ_ALWAYS_INLINE typename Ops::mask quad_mask(index_t rest) noexcept {
+  using mask_t = typename Ops::mask;
+  return rest == Ops::channels ? static_cast<mask_t>(~mask_t{0}) : static_cast<mask_t>((mask_t{1} << rest) - 1);
+}
+
+/// qs8 is shifted to uint8 by XOR 0x80 (the bias carries the shift); qu8 is used as it is.
+template <class Ops, class T>
+LIGHTQ_ALWAYS_INLINE typename Ops::vec quad_flip() noexcept {
+  return Ops::bytes(std::is_same_v<T, std::int8_t> ? std::int8_t{-128} : std::int8_t{0});
+}
+
+/// One step of the quad depthwise kernel: channels [c, c + rest) with rest <= Ops::channels, c a
+/// multiple of 64 unless Ops is the zmm one (see depthwise_q8_pixel_quads).
+template <class Ops, index_t NQ, class T, class Out>
+LIGHTQ_ALWAYS_INLINE void depthwise_quads_step(const T* const* xs, index_t nq, index_t c, index_t rest,
+                                               const std::int32_t* w, index_t cp, const std::int32_t* bias,
+                                               const float* scale, Out* out, const conv_output_stage& stage) noexcept {
+  using vec = typename Ops::vec;
+  const auto mask = quad_mask<Ops>(rest);
+  const vec flip = quad_flip<Ops, T>();
+  auto acc = quad_regs<Ops>::load(bias + c);
+  for (index_t q = 0; q < (NQ > 0 ? NQ : nq); ++q) {
+    auto tap = [&](index_t t) { return Ops::bit_xor(Ops::load_bytes(mask, xs[4 * q + t] + c), flip); };
+    acc = acc.dot(quad_regs<Ops>::interleave(tap(0), tap(1), tap(2), tap(3)), quad_regs<Ops>::load(w + q * cp + c));
+  }
+  store_quads<Ops>(acc, c, rest, mask, scale, out, stage);
 }
 
 /// The ymm step for a channel tail of at most 32, out of line: inlined beside the zmm loop it
@@ -247,6 +334,69 @@ LIGHTQ_NOINLINE void depthwise_quads_tail(const T* const* xs, index_t nq, index_
   depthwise_quads_step<quad_ops<false>, NQ>(xs, nq, c, rest, w, cp, bias, scale, out, stage);
 }
 
+/// A 3x3 row (depthwise_row_run) for channels [c, c + rest) of one block, taps in column quads
+/// (depthwise_column_taps): the bytes of an input column's three window rows are interleaved once
+/// into uint8 quads (x[ky = 0], x[1], x[2], x[2]; the fourth weight is 0) and multiplied with the
+/// weight quads of every output pixel that reads the column: with stride 1 each column is built
+/// once for three outputs (8 unpacks per 64 channels and pixel instead of 24), with stride 2
+/// every other column is shared. The block's weights stay in registers over the row; S = 0:
+/// any stride and dilation (each output builds its three columns).
+template <class Ops, index_t S, class T, class Out>
+LIGHTQ_NOINLINE void depthwise_quads_row(const depthwise_row_run<T>& run, index_t c, index_t rest, const std::int32_t* w,
+                                         index_t cp, const std::int32_t* bias, const float* scale, Out* out,
+                                         const conv_output_stage& st) noexcept {
+  using regs = quad_regs<Ops>;
+  const conv_output_stage stage = st;
+  const auto mask = quad_mask<Ops>(rest);
+  const auto flip = quad_flip<Ops, T>();
+  const regs w0 = regs::load(w + c), w1 = regs::load(w + cp + c), w2 = regs::load(w + 2 * cp + c);
+  const depthwise_row_run<T> r = run;
+  auto column = [&](index_t ix) {
+    auto row = [&](index_t ky) { return Ops::bit_xor(Ops::load_bytes(mask, r.at(ky, ix) + c), flip); };
+    const auto x2 = row(2);
+    return regs::interleave(row(0), row(1), x2, x2);
+  };
+  auto start = [&]() { return regs::load(bias + c); };
+  auto store = [&](const regs& acc, index_t o) { store_quads<Ops>(acc, c, rest, mask, scale, out + o * r.out_step, stage); };
+  if constexpr (S == 1) {
+    // a: output o (columns o, o + 1 done), b: output o + 1 (column o + 1 done).
+    regs a = start().dot(column(r.ix0), w0);
+    const regs q = column(r.ix0 + 1);
+    a = a.dot(q, w1);
+    regs b = start().dot(q, w0);
+    for (index_t o = 0; o < r.pixels; ++o) {
+      const regs x = column(r.ix0 + o + 2);
+      store(a.dot(x, w2), o);
+      a = b.dot(x, w1);
+      b = start().dot(x, w0);
+    }
+  } else if constexpr (S == 2) {
+    regs a = start().dot(column(r.ix0), w0);  // output o, column 2 o done
+    for (index_t o = 0; o < r.pixels; ++o) {
+      a = a.dot(column(r.ix0 + 2 * o + 1), w1);
+      const regs x = column(r.ix0 + 2 * o + 2);
+      store(a.dot(x, w2), o);
+      a = start().dot(x, w0);
+    }
+  } else {
+    for (index_t o = 0; o < r.pixels; ++o) {
+      const index_t ix = r.ix0 + o * r.stride;
+      store(start().dot(column(ix), w0).dot(column(ix + r.dilation), w1).dot(column(ix + 2 * r.dilation), w2), o);
+    }
+  }
+}
+
+/// A 3x3 row over all channels: 64-channel zmm blocks, a tail of at most 32 in ymm.
+template <index_t S, class T, class Out>
+LIGHTQ_ALWAYS_INLINE void depthwise_quads_row_channels(const depthwise_row_run<T>& run, index_t channels,
+                                                       const std::int32_t* w, index_t cp, const std::int32_t* bias,
+                                                       const float* scale, Out* out, const conv_output_stage& st) noexcept {
+  index_t c = 0;
+  for (; c + 32 < channels; c += 64)
+    depthwise_quads_row<quad_ops<true>, S>(run, c, std::min<index_t>(64, channels - c), w, cp, bias, scale, out, st);
+  if (c < channels) depthwise_quads_row<quad_ops<false>, S>(run, c, channels - c, w, cp, bias, scale, out, st);
+}
+
 /// AVX-512 VNNI int8 depthwise pixel with taps in quads: every tap is present (padding taps read
 /// a row of zero points), 64 channels per step (a tail of at most 32 in ymm). The bytes of four
 /// taps (qs8 shifted to uint8 by XOR 0x80) are interleaved with two rounds of unpacks into four
@@ -256,10 +406,22 @@ LIGHTQ_NOINLINE void depthwise_quads_tail(const T* const* xs, index_t nq, index_
 /// order of depthwise_quad_slot (bias and scale come in that order); the int8 output is put back
 /// in channel order by the saturating packs (exact: values already in range), the fp32 one by a
 /// transpose of 128-bit lanes. nq quads, x has 4 * nq valid pointers.
+/// NQ = 3 (3x3 windows): x carries the whole row (depthwise_row_run), run by depthwise_quads_row
+/// with the taps in column quads.
 template <class Arch, index_t NQ, class T, class Out>
 LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_quads(const T* const* x, index_t nq_runtime, index_t channels,
                                                    const std::int32_t* w, index_t cp, const std::int32_t* bias,
                                                    const float* scale, Out* out, const conv_output_stage& st) noexcept {
+  if constexpr (NQ == 3) {
+    const auto& run = depthwise_row_run<T>::of(x);
+    if (run.dilation == 1 && run.stride == 1)
+      depthwise_quads_row_channels<1>(run, channels, w, cp, bias, scale, out, st);
+    else if (run.dilation == 1 && run.stride == 2)
+      depthwise_quads_row_channels<2>(run, channels, w, cp, bias, scale, out, st);
+    else
+      depthwise_quads_row_channels<0>(run, channels, w, cp, bias, scale, out, st);
+    return;
+  }
   constexpr index_t cap = NQ > 0 ? NQ : 16;
   const index_t nq = NQ > 0 ? NQ : nq_runtime;
   const conv_output_stage stage = st;
@@ -359,7 +521,9 @@ void conv_depthwise_rows(const conv2d_shape& s, const tensor_view<const T, 4>& i
 /// conv_depthwise_rows for the kernels that read every tap (padding taps read `pad_row`, a row of
 /// zero points): `pixel(x_ptrs, out)` gets KH * KW input pointers in tap order followed by three
 /// more `pad_row` (partners of the last pair or quad). KH, KW > 0: compile-time window (unrolled);
-/// 0: the shape's. The input rows of the window are found once per output row.
+/// 0: the shape's. The input rows of the window are found once per output row. 3x3 windows: one
+/// call per output row instead, x[12] pointing at the row's depthwise_row_run (x[0..11] unset),
+/// `out` at its first pixel.
 template <index_t KH, index_t KW, class T, class Out, class Pixel>
 void conv_depthwise_rows_padded(const conv2d_shape& s, const tensor_view<const T, 4>& in, const tensor_view<Out, 4>& out,
                                 context& ctx, Pixel pixel, const T* pad_row) {
@@ -380,6 +544,23 @@ void conv_depthwise_rows_padded(const conv2d_shape& s, const tensor_view<const T
       for (index_t t = kh * kw; t < kh * kw + 3; ++t) x[t] = pad_row;
       Out* o = &out(n, oy, 0, 0);
       const index_t out_stride = out.stride(2);
+      if constexpr (KH == 3 && KW == 3) {
+        depthwise_row_run<T> run;
+        for (index_t ky = 0; ky < 3; ++ky) {
+          run.rows[ky] = row_ptr[ky] ? row_ptr[ky] : pad_row;
+          run.column_step[ky] = row_ptr[ky] ? pixel_stride : 0;
+        }
+        run.pad = pad_row;
+        run.ix0 = -s.pl;
+        run.w = w;
+        run.stride = s.sw;
+        run.dilation = dw;
+        run.pixels = s.ow;
+        run.out_step = out_stride;
+        x[3 * 3 + 3] = reinterpret_cast<const T*>(&run);
+        pixel(static_cast<const T* const*>(x), o);
+        continue;
+      }
       for (index_t ox = 0; ox < s.ow; ++ox, o += out_stride) {
         const index_t ix0 = ox * s.sw - s.pl;
         const bool columns_inside = ix0 >= 0 && ix0 + (kw - 1) * dw < w;

@@ -107,11 +107,21 @@ constexpr index_t depthwise_quad_slot(index_t c) noexcept {
   return c - r + ((r >> 2) & 3) * 16 + (r >> 4) * 4 + (r & 3);
 }
 
+/// True when the x86 int8 depthwise layout of G taps per group holds the taps in column order:
+/// quads (G = 4) of 3x3 windows, whose row kernel (conv/detail/depthwise.hpp) builds each input
+/// column once and shares it between the output pixels that read it. Other layouts keep the
+/// row-major tap order.
+template <index_t G>
+constexpr bool depthwise_column_taps(index_t kh, index_t kw) noexcept { return G == 4 && kh == 3 && kw == 3; }
+
 /// x86 int8 depthwise layouts: taps in groups of G, one int32 per channel holding the G weights
-/// of taps G * g .. G * g + G - 1 as 32 / G-bit integers (lowest bits: first tap; zero past the
-/// last tap), [group][cp]; channel c at slot(c). G = 2: int16 pairs for vpmaddwd (AVX2), channel
-/// order; G = 4: int8 quads for vpdpbusd (AVX-512 VNNI), depthwise_quad_slot order. `sums` gets
-/// the sum over the taps of w per channel, at the same slots (cp entries).
+/// of a group as 32 / G-bit integers (lowest bits: first tap; zero in unused fields), [group][cp];
+/// channel c at slot(c). Tap order: row-major (group g holds taps G * g .. G * g + G - 1), or for
+/// depthwise_column_taps windows column by column, each column padded to a whole number of
+/// groups (group kx * ceil(KH / G) + ky / G holds tap (ky, kx) in field ky % G). G = 2: int16
+/// pairs for vpmaddwd (AVX2), channel order; G = 4: int8 quads for vpdpbusd (AVX-512 VNNI),
+/// depthwise_quad_slot order. `sums` gets the sum over the taps of w per channel, at the same
+/// slots (cp entries).
 template <index_t G, class Slot>
 void pack_conv_depthwise_groups(const tensor_view<const std::int8_t, 4>& w, const conv_pack_info& info,
                                 aligned_buffer<std::int32_t>& packed, aligned_buffer<std::int32_t>& sums, Slot slot_of) {
@@ -119,7 +129,9 @@ void pack_conv_depthwise_groups(const tensor_view<const std::int8_t, 4>& w, cons
   constexpr std::uint32_t field = (std::uint32_t{1} << bits) - 1;
   const index_t c = info.weight_extents[0];
   const index_t taps = info.kh * info.kw;
-  const index_t groups = (taps + G - 1) / G;
+  const bool columns = depthwise_column_taps<G>(info.kh, info.kw);
+  const index_t column_groups = (info.kh + G - 1) / G;
+  const index_t groups = columns ? info.kw * column_groups : (taps + G - 1) / G;
   packed = aligned_buffer<std::int32_t>(static_cast<std::size_t>(groups * info.cp));
   sums = aligned_buffer<std::int32_t>(static_cast<std::size_t>(info.cp));
   for (auto& x : packed) x = 0;
@@ -127,11 +139,14 @@ void pack_conv_depthwise_groups(const tensor_view<const std::int8_t, 4>& w, cons
   for (index_t ch = 0; ch < c; ++ch) {
     const auto slot = static_cast<std::size_t>(slot_of(ch));
     for (index_t t = 0; t < taps; ++t) {
-      const std::int32_t v = w(ch, t / info.kw, t % info.kw, 0);
+      const index_t ky = t / info.kw, kx = t % info.kw;
+      const std::int32_t v = w(ch, ky, kx, 0);
       sums[slot] += v;
-      auto& g = packed[static_cast<std::size_t>((t / G) * info.cp) + slot];
+      const index_t group = columns ? kx * column_groups + ky / G : t / G;
+      const index_t position = columns ? ky % G : t % G;
+      auto& g = packed[static_cast<std::size_t>(group * info.cp) + slot];
       const std::uint32_t value = static_cast<std::uint32_t>(v) & field;
-      g = static_cast<std::int32_t>(static_cast<std::uint32_t>(g) | value << (bits * (t % G)));
+      g = static_cast<std::int32_t>(static_cast<std::uint32_t>(g) | value << (bits * position));
     }
   }
 }

@@ -140,7 +140,14 @@ void check_qd8_case(const lt::gemm_shape& s, std::uint64_t salt, lightq::context
 }
 
 std::vector<lt::gemm_shape> q8_shapes() {
-  return lt::gemm_shapes(backend_kernel::mr, backend_kernel::nr, backend_kernel::kr);
+  auto shapes = lt::gemm_shapes(backend_kernel::mr, backend_kernel::nr, backend_kernel::kr);
+  // The MobileNet 1x1 shapes: narrow N (16, 24: half-width tiles), K = 16 / 24 / 96 (one
+  // activation block and a tail), M not a multiple of any tile (49, 196 pixels).
+  for (lightq::index_t n : {16, 24, 48})
+    for (lightq::index_t k : {16, 24, 96}) shapes.push_back({49, n, k, false});
+  shapes.push_back({196, 24, 144, true});
+  shapes.push_back({37, 16, 1100, false});  // K slices of the blocked activations
+  return shapes;
 }
 
 }  // namespace

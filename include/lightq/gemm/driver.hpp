@@ -60,8 +60,11 @@ void pack_activation_panels(context& ctx, const matrix_view<const X>& x, index_t
 /// [r0, r1) into its own mc x K buffer, and items run row block by row block, so the packed
 /// block is still in L2 for every column block (for large M and small N, packing all of A first
 /// wrote it to memory and read it back: 30-40% of the time at M = 3136, N = 64).
+/// `a_slot` is the scratch slot of the packed blocks (a caller with its own use of
+/// gemm_slot_packed_a, such as conv2d, names another).
 template <class Kernel, class PackBlock = std::nullptr_t>
-void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_block = nullptr) {
+void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_block = nullptr,
+                  std::size_t a_slot = gemm_slot_packed_a) {
   using acc_t = typename Kernel::acc_type;
   using a_t = typename Kernel::a_type;
   constexpr bool packing = !std::is_same_v<std::decay_t<PackBlock>, std::nullptr_t>;
@@ -90,7 +93,7 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
   // One mc x nc block of K-slice partials per task, in one scratch slot (no allocation once sized).
   acc_t* partials =
       k_blocks > 1 ? ctx.scratch_as<acc_t>(gemm_slot_partial, static_cast<std::size_t>(tasks * mc * nc)) : nullptr;
-  a_t* blocks = packing ? ctx.scratch_as<a_t>(gemm_slot_packed_a, static_cast<std::size_t>(tasks * a_block)) : nullptr;
+  a_t* blocks = packing ? ctx.scratch_as<a_t>(a_slot, static_cast<std::size_t>(tasks * a_block)) : nullptr;
 
   ctx.run(tasks, [&](index_t task) {
     const auto range = split_range(items, tasks, task);
@@ -143,21 +146,23 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
 
 /// Packs the activations x[M, K] with `pack(rows_view, dst)` and runs the job on them: A packed
 /// up front (split across the tasks) when it is one row block, else packed block by block by
-/// the task that multiplies it (run_gemm_job with pack_block). job.a is set here.
+/// the task that multiplies it (run_gemm_job with pack_block). job.a is set here; the packed
+/// activations live in scratch slot `a_slot`.
 template <class Kernel, class X, class PackRows>
-void run_gemm_job_packing(gemm_job<Kernel> job, context& ctx, const matrix_view<const X>& x, PackRows&& pack) {
+void run_gemm_job_packing(gemm_job<Kernel> job, context& ctx, const matrix_view<const X>& x, PackRows&& pack,
+                          std::size_t a_slot = gemm_slot_packed_a) {
   using a_t = typename Kernel::a_type;
   const index_t m = x.extent(0);
   if (m == 0 || job.n == 0) return;
   if (m <= Kernel::mc_block) {  // one row block (m <= round_up(m, MR) always)
-    auto* a = ctx.scratch_as<a_t>(gemm_slot_packed_a, static_cast<std::size_t>(divide_round_up(m, Kernel::mr) *
+    auto* a = ctx.scratch_as<a_t>(a_slot, static_cast<std::size_t>(divide_round_up(m, Kernel::mr) *
                                                                               Kernel::a_layout::panel_size(job.k_padded)));
     pack_activation_panels<Kernel>(ctx, x, job.k_padded, a, pack);
     job.a = a;
     run_gemm_job(job, ctx);
     return;
   }
-  run_gemm_job(job, ctx, [&](index_t r0, index_t r1, a_t* dst) { pack(x.slice(0, r0, r1 - r0), dst); });
+  run_gemm_job(job, ctx, [&](index_t r0, index_t r1, a_t* dst) { pack(x.slice(0, r0, r1 - r0), dst); }, a_slot);
 }
 
 }  // namespace detail

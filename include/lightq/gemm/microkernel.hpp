@@ -29,6 +29,27 @@ struct blocked_panel_layout {
   static constexpr index_t panel_size(index_t k_padded) noexcept { return Rows * k_padded; }
 };
 
+/// A panel of `Rows` rows stored K block by K block, each block `Rows x KB` and row-major:
+/// element (r, k) at `(k / KB) * Rows * KB + r * KB + k % KB`. Each row's KB elements are
+/// contiguous, so packing is a copy (not a transpose) and an im2col can write a tap's channels
+/// straight into the panel; inside a block the rows are KB apart, compile-time offsets for the
+/// kernel. A K slice [k0, k0 + kc) with k0 a multiple of KB starts at `k0 * Rows` (kc_block must
+/// be a multiple of KB); the last block is padded to KB.
+template <index_t Rows, index_t KB>
+struct row_block_panel_layout {
+  static constexpr index_t rows = Rows;
+  static constexpr index_t block = KB;
+  /// Offset of element (r, k) inside one panel.
+  static constexpr index_t offset(index_t r, index_t k) noexcept { return (k / KB) * Rows * KB + r * KB + k % KB; }
+  /// Elements in one panel of K (the last block padded to KB).
+  static constexpr index_t panel_size(index_t k_padded) noexcept { return Rows * ((k_padded + KB - 1) / KB * KB); }
+};
+
+template <class Layout>
+struct is_row_block_panel_layout : std::false_type {};
+template <index_t Rows, index_t KB>
+struct is_row_block_panel_layout<row_block_panel_layout<Rows, KB>> : std::true_type {};
+
 /// What the output stage writes.
 enum class gemm_output_kind : std::uint8_t { int8, uint8, int32, float32 };
 

@@ -2,6 +2,7 @@
 // or a backend's own layout), zero-padded so edge tiles never read outside their panels.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -10,7 +11,7 @@
 #include "lightq/gemm/microkernel.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
-#if defined(LIGHTQ_HAS_AVX2)
+#if defined(LIGHTQ_HAS_AVX2) || defined(LIGHTQ_HAS_AVX512_VNNI)
 #include <immintrin.h>
 #endif
 
@@ -135,6 +136,94 @@ void pack_activations_f32(const matrix_view<const float>& x, index_t k_padded, f
   pack_activations<Kernel>(x, k_padded, same, dst);
 }
 
+/// dst[i] = src[i] ^ mask for i < n (n <= 64): one masked load and store on AVX-512, else a loop.
+/// `Arch` only names the backend (ODR rule).
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE void copy_bytes_xor(unsigned char* dst, const unsigned char* src, index_t n, unsigned char mask) noexcept {
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+  if constexpr (arch_has_v<Arch, arch::avx512_vnni>) {
+    const __mmask64 m = n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+    const __m512i x = _mm512_maskz_loadu_epi8(m, src);
+    _mm512_mask_storeu_epi8(dst, m, _mm512_xor_si512(x, _mm512_set1_epi8(static_cast<char>(mask))));
+    return;
+  }
+#endif
+  for (index_t i = 0; i < n; ++i) dst[i] = static_cast<unsigned char>(src[i] ^ mask);
+}
+
+/// dst[i] = value for i < n (n <= 64), as copy_bytes_xor.
+template <class Arch>
+LIGHTQ_ALWAYS_INLINE void fill_bytes(unsigned char* dst, index_t n, unsigned char value) noexcept {
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+  if constexpr (arch_has_v<Arch, arch::avx512_vnni>) {
+    const __mmask64 m = n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+    _mm512_mask_storeu_epi8(dst, m, _mm512_set1_epi8(static_cast<char>(value)));
+    return;
+  }
+#endif
+  std::memset(dst, value, static_cast<std::size_t>(n));
+}
+
+/// Writes one whole K block (KB <= 64 bytes) of a row_block_panel_layout panel: src[i] ^ mask for
+/// i < n (n may be <= 0), zero after (the padding a kernel may read). One masked load on AVX-512.
+template <class Arch, index_t KB>
+LIGHTQ_ALWAYS_INLINE void write_block_tail(unsigned char* dst, const unsigned char* src, index_t n, unsigned char mask) noexcept {
+  static_assert(KB <= 64, "one register per block");
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+  if constexpr (arch_has_v<Arch, arch::avx512_vnni> && KB == 64) {
+    const __mmask64 m = n <= 0 ? __mmask64{0} : n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+    const __m512i x = _mm512_maskz_loadu_epi8(m, src);
+    _mm512_storeu_si512(dst, _mm512_xor_si512(x, _mm512_maskz_set1_epi8(m, static_cast<char>(mask))));
+    return;
+  }
+#endif
+  for (index_t i = 0; i < KB; ++i) dst[i] = i < n ? static_cast<unsigned char>(src[i] ^ mask) : 0;
+}
+
+/// Writes bytes [k0, k0 + n) of row r of a row_block_panel_layout panel: src[i] ^ mask, or
+/// `value` everywhere when src is null. Pieces of at most one K block (contiguous in the panel).
+template <class Arch, class Layout>
+LIGHTQ_ALWAYS_INLINE void write_row_block_bytes(unsigned char* panel, index_t r, index_t k0, index_t n,
+                                                const unsigned char* src, unsigned char mask, unsigned char value) noexcept {
+  constexpr index_t KB = Layout::block;
+  while (n > 0) {
+    const index_t len = std::min<index_t>(n, KB - k0 % KB);
+    unsigned char* d = panel + Layout::offset(r, k0);
+    if (src) {
+      copy_bytes_xor<Arch>(d, src, len, mask);
+      src += len;
+    } else {
+      fill_bytes<Arch>(d, len, value);
+    }
+    k0 += len;
+    n -= len;
+  }
+}
+
+/// Writes row r of a row_block_panel_layout panel from src[0, k) (XOR mask), zero-padded to the
+/// end of the last K block of k_padded: whole blocks, no masks but the last one's.
+template <class Arch, class Layout>
+LIGHTQ_ALWAYS_INLINE void write_row_block_row(unsigned char* panel, index_t r, const unsigned char* src, index_t k,
+                                              index_t k_padded, unsigned char mask) noexcept {
+  constexpr index_t KB = Layout::block;
+  const index_t k_end = round_up(k_padded, KB);
+  index_t k0 = 0;
+  for (; k0 + KB <= k; k0 += KB) copy_bytes_xor<Arch>(panel + Layout::offset(r, k0), src + k0, KB, mask);
+  for (; k0 < k_end; k0 += KB) write_block_tail<Arch, KB>(panel + Layout::offset(r, k0), src + k0, k - k0, mask);
+}
+
+/// Zeroes what a row_block_panel_layout panel holds beyond column k of rows [0, rows) (up to
+/// the end of the last K block) and the whole of rows [rows, MR): the kernel may read them.
+template <class Arch, class Layout>
+void zero_row_block_padding(unsigned char* panel, index_t rows, index_t k, index_t k_padded) noexcept {
+  constexpr index_t KB = Layout::block, MR = Layout::rows;
+  const index_t k_end = round_up(k_padded, KB);
+  if (k < k_end)
+    for (index_t r = 0; r < rows; ++r) write_row_block_bytes<Arch, Layout>(panel, r, k, k_end - k, nullptr, 0, 0);
+  for (index_t r = rows; r < MR; ++r)
+    for (index_t k0 = 0; k0 < k_end; k0 += KB) write_block_tail<Arch, KB>(panel + Layout::offset(r, k0), nullptr, 0, 0);
+}
+
 /// Packs int8/uint8 activations with unit column stride into the blocked layout of a KR = 4
 /// kernel, adding `shift` (0 or +-128: an XOR with 0x80 on every byte) four bytes at a time.
 template <class Kernel, class X>
@@ -147,6 +236,43 @@ void pack_activations_bytes(const matrix_view<const X>& x, index_t k_padded, int
   const index_t full_groups = k / 4, groups = k_padded / 4;
   auto* out = reinterpret_cast<unsigned char*>(dst);
   const auto* in = reinterpret_cast<const unsigned char*>(x.data());
+  using layout = typename Kernel::a_layout;
+  if constexpr (is_row_block_panel_layout<layout>::value) {
+    // Row-major K blocks: each row is copied (XOR mask) block by block, no transpose.
+    const index_t panel_size = layout::panel_size(k_padded);
+#if defined(LIGHTQ_HAS_AVX512_VNNI)
+    if constexpr (arch_has_v<typename Kernel::arch, arch::avx512_vnni> && layout::block == 64) {
+      // The hot path of every 1x1 convolution: the tail mask and pattern hoisted out of the rows.
+      const index_t full = k / 64, tail = k % 64, blocks = round_up(k_padded, 64) / 64;
+      const __mmask64 tail_mask = (__mmask64{1} << tail) - 1;  // tail < 64
+      const __m512i x_full = _mm512_set1_epi8(static_cast<char>(mask & 0xffu));
+      const __m512i x_tail = _mm512_maskz_mov_epi8(tail_mask, x_full);
+      for (index_t p = 0; p * MR < m; ++p) {
+        unsigned char* panel = out + p * panel_size;
+        const index_t rows = m - p * MR < MR ? m - p * MR : MR;
+        for (index_t r = 0; r < rows; ++r) {
+          const unsigned char* src = in + (p * MR + r) * rs;
+          unsigned char* d = panel + r * 64;
+          for (index_t b = 0; b < full; ++b)
+            _mm512_storeu_si512(d + b * MR * 64, _mm512_xor_si512(_mm512_loadu_si512(src + b * 64), x_full));
+          if (full < blocks)
+            _mm512_storeu_si512(d + full * MR * 64, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail_mask, src + full * 64), x_tail));
+        }
+        if (rows < MR) zero_row_block_padding<typename Kernel::arch, layout>(panel, rows, blocks * 64, k_padded);
+      }
+      return;
+    }
+#endif
+    for (index_t p = 0; p * MR < m; ++p) {
+      unsigned char* panel = out + p * panel_size;
+      const index_t rows = m - p * MR < MR ? m - p * MR : MR;
+      for (index_t r = 0; r < rows; ++r)
+        write_row_block_row<typename Kernel::arch, layout>(panel, r, in + (p * MR + r) * rs, k, k_padded,
+                                                           static_cast<unsigned char>(mask & 0xffu));
+      if (rows < MR) zero_row_block_padding<typename Kernel::arch, layout>(panel, rows, round_up(k_padded, layout::block), k_padded);
+    }
+    return;
+  } else {
   for (index_t p = 0; p * MR < m; ++p) {
     unsigned char* panel = out + p * MR * k_padded;
     const index_t rows = m - p * MR < MR ? m - p * MR : MR;
@@ -172,6 +298,7 @@ void pack_activations_bytes(const matrix_view<const X>& x, index_t k_padded, int
     }
     for (index_t r = rows; r < MR; ++r)
       for (index_t g = 0; g < groups; ++g) std::memset(panel + g * MR * 4 + r * 4, 0, 4);
+  }
   }
 }
 

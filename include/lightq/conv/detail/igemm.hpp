@@ -91,30 +91,29 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
   // y[pixels, C_out] = x[pixels, C_in] * W^T, run by the GEMM driver.
   if (s.pointwise() && s.groups == 1 && in_uniform && out_uniform) {
     const matrix_view<const T> x(in.data(), {pixels, s.c_in}, {in.stride(2), 1});
-    A* a = ctx.scratch_as<A>(conv_slot_packed_a, static_cast<std::size_t>(divide_round_up(pixels, MR) * a_panel));
-    pack_activation_panels<Kernel>(ctx, x, kp, a, [&](const matrix_view<const T>& rows, A* dst) {
-      conv_pack_rows<Kernel>(rows, kp, shift, dst);
-    });
     gemm_job<Kernel> job;
     job.m = pixels;
     job.n = s.c_out;
     job.k_padded = kp;
-    job.a = a;
     job.w = panels;
     job.out = stage;
     job.out.data = out.data();
     job.out.row_stride = out.stride(2);
-    run_gemm_job(job, ctx);
+    // A packed row block by row block by the task that multiplies it (still in cache), or up
+    // front when it is one block.
+    run_gemm_job_packing(job, ctx, x, [&](const matrix_view<const T>& rows, A* dst) { conv_pack_rows<Kernel>(rows, kp, shift, dst); },
+                         conv_slot_packed_a);
     return;
   }
 
   const bool direct_rows = s.pointwise() && in_uniform;  // the input rows are the tile's A rows
+  constexpr bool im2col_in_panel = is_row_block_panel_layout<typename Kernel::a_layout>::value && sizeof(T) == 1;
   const index_t mt = conv_tile_pixels<Kernel>(kp, pixels);
   const index_t tiles = divide_round_up(pixels, mt);
   const index_t tasks = std::min(ctx.threads(), tiles);
   const auto align = [](std::size_t b) { return (b + 63) / 64 * 64; };
   const std::size_t a_bytes = align(static_cast<std::size_t>(divide_round_up(mt, MR) * a_panel) * sizeof(A));
-  const std::size_t rows_bytes = direct_rows ? 0 : align(static_cast<std::size_t>(MR * info.k) * sizeof(T));
+  const std::size_t rows_bytes = direct_rows || im2col_in_panel ? 0 : align(static_cast<std::size_t>(MR * info.k) * sizeof(T));
   const std::size_t out_bytes = out_uniform ? 0 : static_cast<std::size_t>(mt * s.c_out) * sizeof(Out);
   std::vector<unsigned char*> scratch(static_cast<std::size_t>(tasks));
   for (index_t t = 0; t < tasks; ++t)
@@ -136,6 +135,54 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
         if (direct_rows) {
           conv_pack_rows<Kernel>(matrix_view<const T>(&in(n0, oy0, ox0, g * s.cg), {count, s.cg}, {in.stride(2), 1}), kp,
                                  shift, a);
+        } else if constexpr (im2col_in_panel) {
+          // Row-major K blocks: each tap's channels are copied (XOR for the shift) straight into
+          // the panel, padding taps filled with the encoded zero point; no intermediate rows.
+          using layout = typename Kernel::a_layout;
+          using arch_t = typename Kernel::arch;
+          constexpr index_t KB = layout::block;
+          const index_t cg = s.cg, kh = s.kh, kw = s.kw, h = s.h, w = s.w, k = info.k;
+          const auto mask = static_cast<unsigned char>(shift != 0 ? 0x80 : 0);
+          const auto pad_byte = static_cast<unsigned char>(static_cast<unsigned char>(pad) ^ mask);
+          const bool whole_blocks = cg % KB == 0;  // every tap is whole K blocks (cg = 64, 128, ...)
+          const auto* in_bytes = reinterpret_cast<const unsigned char*>(in.data()) + g * cg;
+          const index_t s0 = in.stride(0), s1 = in.stride(1), s2 = in.stride(2);
+          index_t ox = ox0, oy = oy0, n = n0;
+          for (index_t m0 = 0; m0 < count; m0 += MR) {
+            const index_t panel_rows = std::min(MR, count - m0);
+            auto* panel = reinterpret_cast<unsigned char*>(a + (m0 / MR) * a_panel);
+            for (index_t i = 0; i < panel_rows; ++i) {
+              const index_t iy0 = oy * s.sh - s.pt, ix0 = ox * s.sw - s.pl;
+              const unsigned char* pixel = in_bytes + n * s0;
+              for (index_t ky = 0, kk = 0; ky < kh; ++ky) {
+                const index_t iy = iy0 + ky * s.dh;
+                for (index_t kx = 0; kx < kw; ++kx, kk += cg) {
+                  const index_t ix = ix0 + kx * s.dw;
+                  const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+                  const unsigned char* src = inside ? pixel + iy * s1 + ix * s2 : nullptr;
+                  if (whole_blocks) {
+                    for (index_t c = 0; c < cg; c += KB) {
+                      unsigned char* d = panel + layout::offset(i, kk + c);
+                      if (src)
+                        copy_bytes_xor<arch_t>(d, src + c, KB, mask);
+                      else
+                        fill_bytes<arch_t>(d, KB, pad_byte);
+                    }
+                  } else {
+                    write_row_block_bytes<arch_t, layout>(panel, i, kk, cg, src, mask, pad_byte);
+                  }
+                }
+              }
+              if (++ox == s.ow) {
+                ox = 0;
+                if (++oy == s.oh) {
+                  oy = 0;
+                  ++n;
+                }
+              }
+            }
+            zero_row_block_padding<arch_t, layout>(panel, panel_rows, k, kp);
+          }
         } else {
           const index_t cg = s.cg, kh = s.kh, kw = s.kw, h = s.h, w = s.w, k = info.k;
           for (index_t m0 = 0; m0 < count; m0 += MR) {

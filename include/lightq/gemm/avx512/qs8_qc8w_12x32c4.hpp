@@ -2,6 +2,7 @@
 // activations x int8 weights, 24 zmm accumulators); qs8 activations are shifted into uint8.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "lightq/core/arch.hpp"
@@ -92,11 +93,18 @@ struct vnni_float_stage {
   }
 };
 
-/// The VNNI tile for `Rows` (1..12) rows: packed A is 12 x 4 bytes per K group, packed W 32 x 4.
-/// Per group: two weight loads, one broadcast per row, two vpdpbusd per row (24 per 14 loads,
-/// ~89% of the vpdpbusd peak in L1 where an 8-row tile reaches ~84%). The accumulators are
-/// named variables (not an array) so that no compiler keeps them in memory.
-template <int Rows>
+/// K block of the packed activations (row_block_panel_layout<12, 64>): 64 bytes of each of the
+/// 12 rows side by side, so packing is a row copy (XOR 0x80 for qs8) and the im2col of a conv
+/// writes straight into the panel.
+constexpr index_t vnni_a_block = 64;
+
+/// The VNNI tile for `Rows` (1..12) rows: packed A is 12 rows x 64 bytes per K block, packed W
+/// 32 x 4 bytes per K group. Per group: two weight loads, one broadcast per row, two vpdpbusd per
+/// row (24 per 14 loads, ~89% of the vpdpbusd peak in L1 where an 8-row tile reaches ~84%).
+/// `Half`: the tile has at most 16 columns (N = 16, or the last block of N = 16 mod 32), so only
+/// the first weight vector is used: one vpdpbusd per row and group instead of two. The
+/// accumulators are named variables (not an array) so that no compiler keeps them in memory.
+template <int Rows, bool Half>
 LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& args) noexcept {
   LIGHTQ_VNNI_ACC(c0_0, "zmm8");   LIGHTQ_VNNI_ACC(c0_1, "zmm9");
   LIGHTQ_VNNI_ACC(c1_0, "zmm10");  LIGHTQ_VNNI_ACC(c1_1, "zmm11");
@@ -114,17 +122,19 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
   if (args.accumulate) {
     const std::int32_t* p = args.partial;
     const index_t ps = args.partial_stride;
-#define LIGHTQ_LOAD_ROW(r)                        \
-  if constexpr (Rows > r) {                       \
-    c##r##_0 = _mm512_loadu_si512(p + r * ps);    \
-    c##r##_1 = _mm512_loadu_si512(p + r * ps + 16); \
+#define LIGHTQ_LOAD_ROW(r)                                          \
+  if constexpr (Rows > r) {                                         \
+    c##r##_0 = _mm512_loadu_si512(p + r * ps);                      \
+    if constexpr (!Half) c##r##_1 = _mm512_loadu_si512(p + r * ps + 16); \
   }
     LIGHTQ_ROWS(LIGHTQ_LOAD_ROW)
 #undef LIGHTQ_LOAD_ROW
   }
   const auto* a = static_cast<const std::uint8_t*>(args.a);
   const auto* w = static_cast<const std::int8_t*>(args.w);
-  for (index_t groups = args.kc / 4; groups > 0; --groups) {
+  for (index_t k0 = 0; k0 < args.kc; k0 += vnni_a_block, a += 12 * vnni_a_block) {
+  const std::uint8_t* ab = a;
+  for (index_t groups = std::min(args.kc - k0, vnni_a_block) / 4; groups > 0; --groups) {
     // The weight panels stream (from L2 under the row panels of a block, or from memory in a
     // GEMV): fetch them 2 KiB ahead, +10..25% on the transformer shapes. For a GEMV from memory
     // with 4 KiB pages 8 KiB ahead was better (82% -> 91% of a read loop); with the huge pages
@@ -134,19 +144,20 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     _mm_prefetch(reinterpret_cast<const char*>(w) + prefetch_distance, _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(w) + prefetch_distance + 64, _MM_HINT_T0);
     const __m512i b0 = _mm512_load_si512(w);
-    const __m512i b1 = _mm512_load_si512(w + 64);
-#define LIGHTQ_DOT_ROW(r)                       \
-  if constexpr (Rows > r) {                     \
-    std::int32_t a4;                            \
-    __builtin_memcpy(&a4, a + 4 * r, 4);        \
-    const __m512i av = _mm512_set1_epi32(a4);   \
-    LIGHTQ_VPDPBUSD(c##r##_0, av, b0);          \
-    LIGHTQ_VPDPBUSD(c##r##_1, av, b1);          \
+    [[maybe_unused]] const __m512i b1 = Half ? b0 : _mm512_load_si512(w + 64);
+#define LIGHTQ_DOT_ROW(r)                              \
+  if constexpr (Rows > r) {                            \
+    std::int32_t a4;                                   \
+    __builtin_memcpy(&a4, ab + vnni_a_block * r, 4);   \
+    const __m512i av = _mm512_set1_epi32(a4);          \
+    LIGHTQ_VPDPBUSD(c##r##_0, av, b0);                 \
+    if constexpr (!Half) LIGHTQ_VPDPBUSD(c##r##_1, av, b1); \
   }
     LIGHTQ_ROWS(LIGHTQ_DOT_ROW)
 #undef LIGHTQ_DOT_ROW
-    a += 48;
+    ab += 4;
     w += 128;
+  }
   }
   // Out of the pinned registers before anything else runs (see LIGHTQ_VNNI_ACC).
 #define LIGHTQ_COPY_ROW(r) [[maybe_unused]] const __m512i d##r##_0 = c##r##_0, d##r##_1 = c##r##_1;
@@ -172,7 +183,9 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
 #define LIGHTQ_FINISH_ROW(r)                                                                                       \
   if constexpr (Rows > r) {                                                                                        \
     _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride, m0, requantize_fp32(ib(d##r##_0) + off0, mul0, o.bounds));      \
-    _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride + 16, m1, requantize_fp32(ib(d##r##_1) + off1, mul1, o.bounds)); \
+    if constexpr (!Half)                                                                                           \
+      _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride + 16, m1,                                              \
+                                       requantize_fp32(ib(d##r##_1) + off1, mul1, o.bounds));                      \
   }
     LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
 #undef LIGHTQ_FINISH_ROW
@@ -220,28 +233,38 @@ struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
   using a_type = std::uint8_t;
   using w_type = std::int8_t;
   using acc_type = std::int32_t;
-  using a_layout = blocked_panel_layout<mr, kr>;
+  using a_layout = row_block_panel_layout<mr, detail::vnni_a_block>;
   using w_layout = blocked_panel_layout<nr, kr>;
   static constexpr int a_shift_from_qs8 = 128;  // vpdpbusd multiplies unsigned activations
   static constexpr int a_shift_from_qu8 = 0;
   // The 12 x kc activation panel (12 KiB) stays in L1 while the weight panels of an nc block
   // stream from L2 under it (prefetched).
   static constexpr index_t kc_block = 1024, mc_block = 24 * mr, nc_block = 16 * nr;
+  static_assert(kc_block % detail::vnni_a_block == 0, "K slices start on an activation block");
 
   static void run(const gemm_tile_args<std::int32_t>& args) noexcept {
+    if (args.cols <= 16)
+      dispatch_rows<true>(args);
+    else
+      dispatch_rows<false>(args);
+  }
+
+ private:
+  template <bool Half>
+  static void dispatch_rows(const gemm_tile_args<std::int32_t>& args) noexcept {
     switch (args.rows) {
-      case 1: detail::vnni_12x32c4_tile<1>(args); break;
-      case 2: detail::vnni_12x32c4_tile<2>(args); break;
-      case 3: detail::vnni_12x32c4_tile<3>(args); break;
-      case 4: detail::vnni_12x32c4_tile<4>(args); break;
-      case 5: detail::vnni_12x32c4_tile<5>(args); break;
-      case 6: detail::vnni_12x32c4_tile<6>(args); break;
-      case 7: detail::vnni_12x32c4_tile<7>(args); break;
-      case 8: detail::vnni_12x32c4_tile<8>(args); break;
-      case 9: detail::vnni_12x32c4_tile<9>(args); break;
-      case 10: detail::vnni_12x32c4_tile<10>(args); break;
-      case 11: detail::vnni_12x32c4_tile<11>(args); break;
-      default: detail::vnni_12x32c4_tile<12>(args); break;
+      case 1: detail::vnni_12x32c4_tile<1, Half>(args); break;
+      case 2: detail::vnni_12x32c4_tile<2, Half>(args); break;
+      case 3: detail::vnni_12x32c4_tile<3, Half>(args); break;
+      case 4: detail::vnni_12x32c4_tile<4, Half>(args); break;
+      case 5: detail::vnni_12x32c4_tile<5, Half>(args); break;
+      case 6: detail::vnni_12x32c4_tile<6, Half>(args); break;
+      case 7: detail::vnni_12x32c4_tile<7, Half>(args); break;
+      case 8: detail::vnni_12x32c4_tile<8, Half>(args); break;
+      case 9: detail::vnni_12x32c4_tile<9, Half>(args); break;
+      case 10: detail::vnni_12x32c4_tile<10, Half>(args); break;
+      case 11: detail::vnni_12x32c4_tile<11, Half>(args); break;
+      default: detail::vnni_12x32c4_tile<12, Half>(args); break;
     }
   }
 };

@@ -148,21 +148,36 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
           const auto* in_bytes = reinterpret_cast<const unsigned char*>(in.data()) + g * cg;
           const index_t s0 = in.stride(0), s1 = in.stride(1), s2 = in.stride(2);
           index_t ox = ox0, oy = oy0, n = n0;
+          // Per panel row: the window's top-left input coordinates and the image.
+          index_t row_iy[MR], row_ix[MR];
+          const unsigned char* row_image[MR];
           for (index_t m0 = 0; m0 < count; m0 += MR) {
             const index_t panel_rows = std::min(MR, count - m0);
             auto* panel = reinterpret_cast<unsigned char*>(a + (m0 / MR) * a_panel);
             for (index_t i = 0; i < panel_rows; ++i) {
-              const index_t iy0 = oy * s.sh - s.pt, ix0 = ox * s.sw - s.pl;
-              const unsigned char* pixel = in_bytes + n * s0;
-              for (index_t ky = 0, kk = 0; ky < kh; ++ky) {
-                const index_t iy = iy0 + ky * s.dh;
-                for (index_t kx = 0; kx < kw; ++kx, kk += cg) {
-                  const index_t ix = ix0 + kx * s.dw;
+              row_iy[i] = oy * s.sh - s.pt;
+              row_ix[i] = ox * s.sw - s.pl;
+              row_image[i] = in_bytes + n * s0;
+              if (++ox == s.ow) {
+                ox = 0;
+                if (++oy == s.oh) {
+                  oy = 0;
+                  ++n;
+                }
+              }
+            }
+            // Tap by tap, the panel rows one after the other: the stores of a K block are
+            // contiguous (MR x 64 bytes) and the loads of a stride-1 output row are too.
+            for (index_t ky = 0, kk = 0; ky < kh; ++ky)
+              for (index_t kx = 0; kx < kw; ++kx, kk += cg) {
+                const index_t dy = ky * s.dh, dx = kx * s.dw;
+                for (index_t i = 0; i < panel_rows; ++i) {
+                  const index_t iy = row_iy[i] + dy, ix = row_ix[i] + dx;
                   const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-                  const unsigned char* src = inside ? pixel + iy * s1 + ix * s2 : nullptr;
+                  const unsigned char* src = inside ? row_image[i] + iy * s1 + ix * s2 : nullptr;
                   if (whole_blocks) {
-                    for (index_t c = 0; c < cg; c += KB) {
-                      unsigned char* d = panel + layout::offset(i, kk + c);
+                    unsigned char* d = panel + layout::offset(i, kk);
+                    for (index_t c = 0; c < cg; c += KB, d += MR * KB) {
                       if (src)
                         copy_bytes_xor<arch_t>(d, src + c, KB, mask);
                       else
@@ -173,14 +188,6 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
                   }
                 }
               }
-              if (++ox == s.ow) {
-                ox = 0;
-                if (++oy == s.oh) {
-                  oy = 0;
-                  ++n;
-                }
-              }
-            }
             zero_row_block_padding<arch_t, layout>(panel, panel_rows, k, kp);
           }
         } else {

@@ -10,9 +10,11 @@ namespace test {
 namespace {
 
 template <class T>
-void check_case(const conv_case& c, std::uint64_t salt, const conv2d_activation& act, bool with_bias) {
+void check_case(const conv_case& c, std::uint64_t salt, const conv2d_activation& act, bool with_bias,
+                float out_scale_factor = 1.0f) {
   auto rng = make_rng(salt);
-  const q8_problem prob = make_q8_problem<T>(rng, c, with_bias);
+  q8_problem prob = make_q8_problem<T>(rng, c, with_bias);
+  prob.out_q.scale *= out_scale_factor;
   const index_t cg = c.c_in / c.p.groups;
   const int lo = std::is_same_v<T, std::int8_t> ? -128 : 0;
   const auto x = random_ints<T>(rng, static_cast<std::size_t>(c.n * c.h * c.w * c.c_in), lo, lo + 255);
@@ -58,6 +60,21 @@ TEST_CASE_TEMPLATE("conv2d q8 equals the reference bit for bit over the sweep", 
   }
   MESSAGE(cases.size(), " cases on backend ", std::string(test_arch::name), ", int8 kernel ",
           std::string(gemm_kernel_for<test_arch, gemm_dtype::qs8, gemm_dtype::qc8w>::name));
+}
+
+TEST_CASE_TEMPLATE("conv2d q8 depthwise saturates like the reference", T, std::int8_t, std::uint8_t) {
+  // Small output scales: most outputs saturate, and with 1e-9 acc * multiplier passes 2^31.
+  const conv_case cases[] = {{1, 5, 9, 70, 70, 3, 3, conv2d_params::same(1, 70)},
+                             {1, 5, 9, 70, 70, 3, 3, conv2d_params::same(2, 70)},
+                             {1, 5, 9, 70, 70, 5, 5, conv2d_params::same(1, 70)}};
+  std::uint64_t salt = 3000;
+  for (const auto& c : cases)
+    for (float factor : {1e-9f, 1e-2f})
+      for (const auto& act : {conv2d_activation::none(), conv2d_activation::relu6()}) {
+        CAPTURE(c.to_string());
+        CAPTURE(factor);
+        check_case<T>(c, salt++, act, true, factor);
+      }
 }
 
 TEST_CASE("conv2d q8 strided (non-contiguous) views and threads") {

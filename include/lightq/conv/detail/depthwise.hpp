@@ -190,6 +190,7 @@ struct quad_ops<true> {
   using xarch = xsimd_arch_t<arch_tag>;
   static constexpr index_t channels = 64;
   static vec load_bytes(mask m, const void* p) noexcept { return _mm512_maskz_loadu_epi8(m, p); }
+  static vec load_bytes(const void* p) noexcept { return _mm512_loadu_si512(p); }
   static vec load(const std::int32_t* p) noexcept { return _mm512_loadu_si512(p); }
   static vec bytes(std::int8_t v) noexcept { return _mm512_set1_epi8(v); }
   static vec bit_xor(vec a, vec b) noexcept { return _mm512_xor_si512(a, b); }
@@ -199,9 +200,13 @@ struct quad_ops<true> {
   static vec unpackhi16(vec a, vec b) noexcept { return _mm512_unpackhi_epi16(a, b); }
   static vec dpbusd(vec acc, vec a, vec b) noexcept { return _mm512_dpbusd_epi32(acc, a, b); }
   static vec packs32(vec a, vec b) noexcept { return _mm512_packs_epi32(a, b); }
+  static vec max16(vec a, vec b) noexcept { return _mm512_max_epi16(a, b); }
+  static vec add16(vec a, vec b) noexcept { return _mm512_add_epi16(a, b); }
+  static vec words(std::int16_t v) noexcept { return _mm512_set1_epi16(v); }
   static vec packs16(vec a, vec b) noexcept { return _mm512_packs_epi16(a, b); }
   static vec packus16(vec a, vec b) noexcept { return _mm512_packus_epi16(a, b); }
   static void store_bytes(void* p, mask m, vec v) noexcept { _mm512_mask_storeu_epi8(p, m, v); }
+  static void store_bytes(void* p, vec v) noexcept { _mm512_storeu_si512(p, v); }
   /// y_j (lane L: channels 16 L + 4 j .. + 3) to channel order: transpose the 4x4 128-bit lanes.
   static void to_channel_order(__m512 y[4]) noexcept {
     const __m512 t0 = _mm512_shuffle_f32x4(y[0], y[1], 0x44), t1 = _mm512_shuffle_f32x4(y[2], y[3], 0x44);
@@ -221,6 +226,7 @@ struct quad_ops<false> {
   using xarch = xsimd_arch_t<arch_tag>;
   static constexpr index_t channels = 32;
   static vec load_bytes(mask m, const void* p) noexcept { return _mm256_maskz_loadu_epi8(m, p); }
+  static vec load_bytes(const void* p) noexcept { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
   static vec load(const std::int32_t* p) noexcept { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static vec bytes(std::int8_t v) noexcept { return _mm256_set1_epi8(v); }
   static vec bit_xor(vec a, vec b) noexcept { return _mm256_xor_si256(a, b); }
@@ -230,9 +236,13 @@ struct quad_ops<false> {
   static vec unpackhi16(vec a, vec b) noexcept { return _mm256_unpackhi_epi16(a, b); }
   static vec dpbusd(vec acc, vec a, vec b) noexcept { return _mm256_dpbusd_epi32(acc, a, b); }
   static vec packs32(vec a, vec b) noexcept { return _mm256_packs_epi32(a, b); }
+  static vec max16(vec a, vec b) noexcept { return _mm256_max_epi16(a, b); }
+  static vec add16(vec a, vec b) noexcept { return _mm256_add_epi16(a, b); }
+  static vec words(std::int16_t v) noexcept { return _mm256_set1_epi16(v); }
   static vec packs16(vec a, vec b) noexcept { return _mm256_packs_epi16(a, b); }
   static vec packus16(vec a, vec b) noexcept { return _mm256_packus_epi16(a, b); }
   static void store_bytes(void* p, mask m, vec v) noexcept { _mm256_mask_storeu_epi8(p, m, v); }
+  static void store_bytes(void* p, vec v) noexcept { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
   /// y_j (lane L: channels 16 L + 4 j .. + 3) to channel order: transpose 2x2 of 128-bit lanes.
   static void to_channel_order(__m256 y[4]) noexcept {
     const __m256 y0 = y[0], y1 = y[1], y2 = y[2], y3 = y[3];
@@ -270,7 +280,7 @@ struct quad_regs {
 /// The output stage of the quad kernels for channels [c, c + rest) of a block: requantize_fp32 and
 /// the saturating packs (int8: back in channel order, exact since the values are in range), or the
 /// fp32 scale, clamp and a transpose of 128-bit lanes.
-template <class Ops, class Out>
+template <class Ops, bool Full = false, class Out>
 LIGHTQ_ALWAYS_INLINE void store_quads(const quad_regs<Ops>& acc, index_t c, index_t rest, typename Ops::mask mask,
                                       const float* scale, Out* out, const conv_output_stage& stage) noexcept {
   using vec = typename Ops::vec;
@@ -287,12 +297,24 @@ LIGHTQ_ALWAYS_INLINE void store_quads(const quad_regs<Ops>& acc, index_t c, inde
     for (index_t j = 0; j * width < rest; ++j)
       store_float_n<typename Ops::arch_tag>(fb(y[j]), out + c + width * j, std::min<index_t>(width, rest - width * j));
   } else {
+    // requantize_fp32 with its lower clamp and zero point applied to the int16 packs: the same
+    // values, since the bounds are whole numbers (conv2d_quantized_bounds): rounding commutes
+    // with a clamp to an integer, the float upper clamp keeps vcvtps2dq in range (below -2^31 it
+    // gives INT_MIN, which the packs saturate and the lower clamp lifts), and the clamped values
+    // plus the zero point lie in the output type.
+    const fb upper(stage.bounds.max_less_zero_point);
     auto requantize = [&](vec a, index_t j) -> vec {
-      return requantize_fp32(ib(a), fb::load_unaligned(scale + c + 16 * j), stage.bounds);
+      return xsimd::nearbyint_as_int(xsimd::min(xsimd::to_float(ib(a)) * fb::load_unaligned(scale + c + 16 * j), upper));
     };
-    const vec p01 = Ops::packs32(requantize(acc.v0, 0), requantize(acc.v1, 1));
-    const vec p23 = Ops::packs32(requantize(acc.v2, 2), requantize(acc.v3, 3));
-    Ops::store_bytes(out + c, mask, std::is_same_v<Out, std::int8_t> ? Ops::packs16(p01, p23) : Ops::packus16(p01, p23));
+    const vec lower = Ops::words(static_cast<std::int16_t>(stage.bounds.min_less_zero_point));
+    const vec zero_point = Ops::words(static_cast<std::int16_t>(stage.bounds.zero_point));
+    const vec p01 = Ops::add16(Ops::max16(Ops::packs32(requantize(acc.v0, 0), requantize(acc.v1, 1)), lower), zero_point);
+    const vec p23 = Ops::add16(Ops::max16(Ops::packs32(requantize(acc.v2, 2), requantize(acc.v3, 3)), lower), zero_point);
+    const vec y = std::is_same_v<Out, std::int8_t> ? Ops::packs16(p01, p23) : Ops::packus16(p01, p23);
+    if constexpr (Full)
+      Ops::store_bytes(out + c, y);
+    else
+      Ops::store_bytes(out + c, mask, y);
   }
 }
 
@@ -341,7 +363,7 @@ LIGHTQ_NOINLINE void depthwise_quads_tail(const T* const* xs, index_t nq, index_
 /// once for three outputs (8 unpacks per 64 channels and pixel instead of 24), with stride 2
 /// every other column is shared. The block's weights stay in registers over the row; S = 0:
 /// any stride and dilation (each output builds its three columns).
-template <class Ops, index_t S, class T, class Out>
+template <class Ops, bool Full, index_t S, class T, class Out>
 LIGHTQ_NOINLINE void depthwise_quads_row(const depthwise_row_run<T>& run, index_t c, index_t rest, const std::int32_t* w,
                                          index_t cp, const std::int32_t* bias, const float* scale, Out* out,
                                          const conv_output_stage& st) noexcept {
@@ -352,12 +374,15 @@ LIGHTQ_NOINLINE void depthwise_quads_row(const depthwise_row_run<T>& run, index_
   const regs w0 = regs::load(w + c), w1 = regs::load(w + cp + c), w2 = regs::load(w + 2 * cp + c);
   const depthwise_row_run<T> r = run;
   auto column = [&](index_t ix) {
-    auto row = [&](index_t ky) { return Ops::bit_xor(Ops::load_bytes(mask, r.at(ky, ix) + c), flip); };
+    auto row = [&](index_t ky) {
+      const T* p = r.at(ky, ix) + c;
+      return Ops::bit_xor(Full ? Ops::load_bytes(p) : Ops::load_bytes(mask, p), flip);
+    };
     const auto x2 = row(2);
     return regs::interleave(row(0), row(1), x2, x2);
   };
   auto start = [&]() { return regs::load(bias + c); };
-  auto store = [&](const regs& acc, index_t o) { store_quads<Ops>(acc, c, rest, mask, scale, out + o * r.out_step, stage); };
+  auto store = [&](const regs& acc, index_t o) { store_quads<Ops, Full>(acc, c, rest, mask, scale, out + o * r.out_step, stage); };
   if constexpr (S == 1) {
     // a: output o (columns o, o + 1 done), b: output o + 1 (column o + 1 done).
     regs a = start().dot(column(r.ix0), w0);
@@ -392,9 +417,13 @@ LIGHTQ_ALWAYS_INLINE void depthwise_quads_row_channels(const depthwise_row_run<T
                                                        const std::int32_t* w, index_t cp, const std::int32_t* bias,
                                                        const float* scale, Out* out, const conv_output_stage& st) noexcept {
   index_t c = 0;
-  for (; c + 32 < channels; c += 64)
-    depthwise_quads_row<quad_ops<true>, S>(run, c, std::min<index_t>(64, channels - c), w, cp, bias, scale, out, st);
-  if (c < channels) depthwise_quads_row<quad_ops<false>, S>(run, c, channels - c, w, cp, bias, scale, out, st);
+  for (; c + 64 <= channels; c += 64) depthwise_quads_row<quad_ops<true>, true, S>(run, c, 64, w, cp, bias, scale, out, st);
+  if (c + 32 < channels)
+    depthwise_quads_row<quad_ops<true>, false, S>(run, c, channels - c, w, cp, bias, scale, out, st);
+  else if (c + 32 == channels)
+    depthwise_quads_row<quad_ops<false>, true, S>(run, c, 32, w, cp, bias, scale, out, st);
+  else if (c < channels)
+    depthwise_quads_row<quad_ops<false>, false, S>(run, c, channels - c, w, cp, bias, scale, out, st);
 }
 
 /// AVX-512 VNNI int8 depthwise pixel with taps in quads: every tap is present (padding taps read

@@ -101,15 +101,22 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
                             : pairs         ? in_q.zero_point
                                             : 0;
   const bool has_sums = !info.depthwise || pairs || quads;
-  for (index_t i = 0; i < channels; ++i) {
-    const index_t c = channel_of(i);
-    if (c < 0) continue;
+  const auto set_channel = [&](index_t i, index_t c) {
     const std::int32_t b = w.bias().empty() ? 0 : w.bias()[static_cast<std::size_t>(c)];
     const std::int32_t cs = has_sums ? w.column_sums()[i] : 0;
     bias[i] = gemm_correct_int32(0, comp, cs, b);
     raw_bias[i] = b;
     const float ws = w.scales()[static_cast<std::size_t>(c)];
     scale[i] = std::is_same_v<Out, float> ? in_q.scale * ws : conv2d_multiplier(in_q.scale, ws, out_q->scale);
+  };
+  if (info.depthwise) {
+    for (index_t i = 0; i < channels; ++i) {
+      const index_t c = channel_of(i);
+      if (c >= 0) set_channel(i, c);
+    }
+  } else {  // slot g * blocks * NR + n holds channel g * ng + n (n < ng): no division per channel
+    for (index_t g = 0, i = 0; g < s.groups; ++g, i += info.blocks * info.nr)
+      for (index_t n = 0; n < s.ng; ++n) set_channel(i + n, g * s.ng + n);
   }
   const std::int32_t zx = in_q.zero_point;
   if (info.depthwise) {
@@ -158,14 +165,19 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
     // The GEMM output stage: v = acc - (zx + shift) * column_sum + bias (folded into bias[]),
     // then requantize_fp32(v, scale[c]) or, for fp32 outputs, float(v) * (s_in * s_w[c]) (times
     // a row scale of 1, plus 0: the same bits) and the clamp.
-    // Row arrays for every row of a call: a tile, or all pixels when a 1x1 is one GEMM.
-    const index_t rows = std::max(conv_tile_pixels<kernel>(info.kq * kernel::kr, s.output_pixels()),
-                                  s.pointwise() ? s.output_pixels() : index_t{0});
-    auto* row_zero_points = ctx.scratch_as<std::int32_t>(conv_slot_rows, static_cast<std::size_t>(2 * rows));
-    auto* row_scales = reinterpret_cast<float*>(row_zero_points + rows);
-    for (index_t i = 0; i < rows; ++i) {
-      row_zero_points[i] = comp;
-      row_scales[i] = 1.0f;
+    // Row arrays for every row of a call (a tile, or all pixels when a 1x1 is one GEMM): only
+    // fp32 outputs read them (row scales of 1); int8 outputs use the column offsets alone.
+    std::int32_t* row_zero_points = nullptr;
+    float* row_scales = nullptr;
+    if constexpr (std::is_same_v<Out, float>) {
+      const index_t rows = std::max(conv_tile_pixels<kernel>(info.kq * kernel::kr, s.output_pixels()),
+                                    s.pointwise() ? s.output_pixels() : index_t{0});
+      row_zero_points = ctx.scratch_as<std::int32_t>(conv_slot_rows, static_cast<std::size_t>(2 * rows));
+      row_scales = reinterpret_cast<float*>(row_zero_points + rows);
+      for (index_t i = 0; i < rows; ++i) {
+        row_zero_points[i] = comp;
+        row_scales[i] = 1.0f;
+      }
     }
     gemm_output_tile stage;
     stage.kind = gemm_output_kind_of<Out>();

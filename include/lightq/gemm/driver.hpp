@@ -56,10 +56,11 @@ void pack_activation_panels(context& ctx, const matrix_view<const X>& x, index_t
 /// not depend on the thread count. K is never split across tasks.
 ///
 /// Without `pack_block` (a null pointer) job.a holds all of A packed. With it, job.a is unused:
-/// each task packs the row block it is about to multiply, `pack_block(r0, r1, dst)` packing rows
-/// [r0, r1) into its own mc x K buffer, and items run row block by row block, so the packed
-/// block is still in L2 for every column block (for large M and small N, packing all of A first
-/// wrote it to memory and read it back: 30-40% of the time at M = 3136, N = 64).
+/// each task packs the row block it is about to multiply, one MR-row panel at a time just before
+/// its first tile (`pack_block(r0, r1, dst)` packs rows [r0, r1) into dst, the panel's place in
+/// the task's mc x K buffer), and items run row block by row block, so the packed block is still
+/// in cache for every column block (for large M and small N, packing all of A first wrote it to
+/// memory and read it back: 30-40% of the time at M = 3136, N = 64).
 /// `a_slot` is the scratch slot of the packed blocks (a caller with its own use of
 /// gemm_slot_packed_a, such as conv2d, names another).
 template <class Kernel, class PackBlock = std::nullptr_t>
@@ -89,6 +90,8 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
   const index_t w_panel = Kernel::w_layout::panel_size(job.k_padded);
   const index_t a_panel = Kernel::a_layout::panel_size(job.k_padded);
   const index_t a_block = (mc / MR) * a_panel;  // one packed row block
+  const index_t pack_rows =
+      MR * std::max<index_t>(1, static_cast<index_t>(16384 / sizeof(a_t)) / std::max<index_t>(a_panel, 1));
 
   // One mc x nc block of K-slice partials per task, in one scratch slot (no allocation once sized).
   acc_t* partials =
@@ -99,7 +102,7 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
     const auto range = split_range(items, tasks, task);
     acc_t* partial = partials ? partials + task * mc * nc : nullptr;
     a_t* own_block = packing ? blocks + task * a_block : nullptr;
-    index_t packed_block = -1;
+    index_t packed_block = -1, packed_end = 0;  // own_block holds rows [mb0 of packed_block, packed_end)
     for (index_t item = range.first; item < range.second; ++item) {
       // Packing: row-block-major, so a task repacks only when its row block changes.
       const index_t mbi = packing ? item / n_blocks : item % m_blocks;
@@ -109,9 +112,9 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
       const index_t n_end = std::min(job.n, nb0 + nc);
       const a_t* a_rows = nullptr;  // the packed panels of rows [mb0, m_end)
       if constexpr (packing) {
-        if (mbi != packed_block) {
-          pack_block(mb0, m_end, own_block);
+        if (mbi != packed_block) {  // packed panel by panel below, just before its first use
           packed_block = mbi;
+          packed_end = mb0;
         }
         a_rows = own_block;
       } else {
@@ -137,8 +140,18 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
         };
         // Row panels outside: the activation panel (MR x kc) stays in L1 while the weight
         // panels of the block stream from L2 (the kernels prefetch them).
-        for (index_t i0 = mb0; i0 < m_end; i0 += MR)
+        for (index_t i0 = mb0; i0 < m_end; i0 += MR) {
+          if constexpr (packing) {
+            // Panels packed right before the tiles that read them, about 16 KiB at a time, so
+            // they are still in L1 (a whole row block packed first left the early panels in L2
+            // once mc x K passed L1; one panel at a time cost a call per 12 rows at small K).
+            if (i0 >= packed_end) {
+              packed_end = std::min(m_end, i0 + pack_rows);
+              pack_block(i0, packed_end, own_block + ((i0 - mb0) / MR) * a_panel);
+            }
+          }
           for (index_t j0 = nb0; j0 < n_end; j0 += NR) tile(i0, j0);
+        }
       }
     }
   });

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <random>
@@ -27,6 +29,7 @@
 
 #include "lightq/core/aligned.hpp"
 #include "lightq/core/arch.hpp"
+#include "lightq/core/cpu_features.hpp"
 #include "peak.hpp"
 
 namespace lightq::bench {
@@ -65,6 +68,14 @@ std::string bench_name(const std::string& op, const std::string& dtypes, const s
 
 /// The lightq backend this executable was built for (the `impl` of lightq's own benchmarks).
 inline const char* backend_name() { return lightq::default_arch::name; }
+
+/// Whether this executable registers the peers (oneDNN, OpenBLAS, XNNPACK): their results do not
+/// depend on lightq's flags, so only the executable of the best backend this CPU has runs them,
+/// unless LIGHTQ_BENCH_PEERS says otherwise (1: every executable, 0: none).
+inline bool peers_enabled() {
+  if (const char* env = std::getenv("LIGHTQ_BENCH_PEERS")) return std::strcmp(env, "0") != 0;
+  return std::strcmp(backend_name(), lightq::best_cpu_arch_name()) == 0;
+}
 
 /// Fills `n` values of T with a fixed-seed uniform distribution over [lo, hi].
 template <class T>

@@ -30,11 +30,6 @@ using lightq::aligned_buffer;
 using lightq::index_t;
 using namespace lightq::bench;
 
-[[maybe_unused]] bool peers_enabled() {
-  if (const char* env = std::getenv("LIGHTQ_BENCH_PEERS")) return std::strcmp(env, "0") != 0;
-  return std::strcmp(backend_name(), lightq::best_cpu_arch_name()) == 0;
-}
-
 // The quantization of bench_conv.cpp's qs8 layers: s_in 0.05, s_w 0.002 per channel, s_out 0.1,
 // bias 100, ReLU6 (output units [0, 60] above the output zero point).
 constexpr float input_scale = 0.05f, weight_scale = 0.002f, output_scale = 0.1f;

@@ -23,11 +23,6 @@ using benchmark::AddCustomContext;
 using lightq::aligned_buffer;
 using namespace lightq::bench;
 
-[[maybe_unused]] bool peers_enabled() {
-  if (const char* env = std::getenv("LIGHTQ_BENCH_PEERS")) return std::strcmp(env, "0") != 0;
-  return std::strcmp(backend_name(), lightq::best_cpu_arch_name()) == 0;
-}
-
 // x[M,K], W[N,K] (one or several copies), y[M,N].
 template <class X, class W, class Y>
 struct gemm_data {

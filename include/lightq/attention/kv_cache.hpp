@@ -8,10 +8,6 @@
 #include <cstring>
 #include <utility>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "lightq/core/aligned.hpp"
 #include "lightq/core/arch.hpp"
 #include "lightq/core/error.hpp"
@@ -49,11 +45,7 @@ class kv_cache_buffer {
   explicit kv_cache_buffer(std::size_t count) : size_(count) {
     if (count == 0) return;
     const std::size_t bytes = count * sizeof(T);
-    constexpr std::size_t huge = std::size_t{2} << 20;
-    data_ = static_cast<T*>(aligned_malloc(bytes, bytes >= huge ? huge : LIGHTQ_ALIGNMENT));
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (bytes >= huge) (void)madvise(data_, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
-#endif
+    data_ = static_cast<T*>(aligned_malloc(bytes, LIGHTQ_ALIGNMENT, huge_page_size));
     std::memset(data_, 0, bytes);
   }
   kv_cache_buffer(const kv_cache_buffer& other) : kv_cache_buffer(other.size_) {

@@ -26,11 +26,13 @@ inline constexpr std::size_t huge_page_threshold = std::size_t{16} << 20;
 inline constexpr std::size_t huge_page_size = std::size_t{2} << 20;
 
 /// Allocates `bytes` aligned to `alignment` (a power of two); release with aligned_free.
-/// From huge_page_threshold bytes the alignment is at least huge_page_size and the range is
-/// advised MADV_HUGEPAGE before its first touch.
-inline void* aligned_malloc(std::size_t bytes, std::size_t alignment = LIGHTQ_ALIGNMENT) {
+/// From `huge_from` bytes (huge_page_threshold unless the caller knows the buffer is streamed
+/// whole, as a KV cache is) the alignment is at least huge_page_size and the range is advised
+/// MADV_HUGEPAGE before its first touch.
+inline void* aligned_malloc(std::size_t bytes, std::size_t alignment = LIGHTQ_ALIGNMENT,
+                            std::size_t huge_from = huge_page_threshold) {
   if (bytes == 0) bytes = 1;
-  const bool huge = bytes >= huge_page_threshold;
+  const bool huge = bytes >= huge_from;
   if (huge && alignment < huge_page_size) alignment = huge_page_size;
   const std::size_t rounded = (bytes + alignment - 1) / alignment * alignment;
 #if defined(_MSC_VER)

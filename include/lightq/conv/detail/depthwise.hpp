@@ -30,9 +30,10 @@ struct depthwise_taps {
   index_t tap[64];
 };
 
-/// A whole output row of a 3x3 depthwise convolution, handed by conv_depthwise_rows_padded to the
-/// kernels in x[3 * 3 + 3] (a pointer converted to const T*, the pixel callback's only argument
-/// besides the output). Input column ix of window row ky is at rows[ky] + ix * column_step[ky]
+/// A run of output pixels along one output row of a 3x3 depthwise convolution, handed to the
+/// kernels in the pixel callback's x array as a pointer converted to const T* (the callback's only
+/// argument besides the output): by conv_depthwise_rows_padded in x[3 * 3 + 3] (the whole row), by
+/// conv_depthwise_rows (fp32) in x[9] (the pixels whose window lies inside the input). Input column ix of window row ky is at rows[ky] + ix * column_step[ky]
 /// when 0 <= ix < w; outside the input (or for a padding row: column_step 0, rows[ky] = pad) the
 /// pad row (zero points) stands in. Output pixel o reads columns ix0 + o * stride + kx * dilation
 /// and is written at out + o * out_step.
@@ -47,10 +48,10 @@ struct depthwise_row_run {
   const T* at(index_t ky, index_t ix) const noexcept {
     return static_cast<std::size_t>(ix) < static_cast<std::size_t>(w) ? rows[ky] + ix * column_step[ky] : pad;
   }
-  /// The run in the x array of a pixel callback.
-  static const depthwise_row_run& of(const T* const* x) noexcept {
-    return *reinterpret_cast<const depthwise_row_run*>(x[3 * 3 + 3]);
-  }
+  /// The run behind the pointer `entry` of a pixel callback's x array.
+  static const depthwise_row_run& of(const T* entry) noexcept { return *reinterpret_cast<const depthwise_row_run*>(entry); }
+  /// The pointer to this run as an entry of a pixel callback's x array.
+  const T* as_entry() const noexcept { return reinterpret_cast<const T*>(this); }
 };
 
 /// One output pixel of an int8 depthwise convolution: acc[c] = bias[c] + sum_t (x_t[c] - zx) *
@@ -165,7 +166,7 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_pairs(const T* const* x, index_t np
                                                    const std::int32_t* w, index_t cp, const std::int32_t* bias,
                                                    const float* scale, Out* out, const conv_output_stage& st) noexcept {
   if constexpr (NP == 5) {
-    for_each_run_pixel(depthwise_row_run<T>::of(x), out, [&](const T* const* xp, Out* o) {
+    for_each_run_pixel(depthwise_row_run<T>::of(x[3 * 3 + 3]), out, [&](const T* const* xp, Out* o) {
       depthwise_pairs_pixel<Arch, NP>(xp, np_runtime, channels, w, cp, bias, scale, o, st);
     });
   } else {
@@ -442,7 +443,7 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_quads(const T* const* x, index_t nq
                                                    const std::int32_t* w, index_t cp, const std::int32_t* bias,
                                                    const float* scale, Out* out, const conv_output_stage& st) noexcept {
   if constexpr (NQ == 3) {
-    const auto& run = depthwise_row_run<T>::of(x);
+    const auto& run = depthwise_row_run<T>::of(x[3 * 3 + 3]);
     if (run.dilation == 1 && run.stride == 1)
       depthwise_quads_row_channels<1>(run, channels, w, cp, bias, scale, out, st);
     else if (run.dilation == 1 && run.stride == 2)
@@ -463,12 +464,104 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_quads(const T* const* x, index_t nq
 }
 #endif
 
+#if defined(LIGHTQ_XSIMD_AVAILABLE)
+/// Output pixels [o_begin, o_end) of depthwise_f32_row3 for the channels [c, c + B) (Full) or
+/// [c, c + rest) of one register: x_ky + o * step is tap (ky, 0) of pixel o, taps d apart.
+template <class Arch, bool Full>
+LIGHTQ_ALWAYS_INLINE void depthwise_f32_row3_block(const float* x0, const float* x1, const float* x2, index_t step,
+                                                   index_t d, index_t o_begin, index_t o_end, index_t c, index_t rest,
+                                                   const float* w, index_t cp, const float* bias, float* out,
+                                                   index_t out_step, const conv_fbatch<Arch>& lo,
+                                                   const conv_fbatch<Arch>& hi) noexcept {
+  using fb = conv_fbatch<Arch>;
+  auto load = [rest](const float* p) {
+    if constexpr (Full) {
+      return fb::load_unaligned(p);
+    } else {
+      alignas(64) float tmp[fb::size] = {};
+      std::memcpy(tmp, p, static_cast<std::size_t>(rest) * sizeof(float));
+      return fb::load_aligned(tmp);
+    }
+  };
+  const fb w0 = fb::load_unaligned(w + c), w1 = fb::load_unaligned(w + cp + c), w2 = fb::load_unaligned(w + 2 * cp + c);
+  const fb w3 = fb::load_unaligned(w + 3 * cp + c), w4 = fb::load_unaligned(w + 4 * cp + c);
+  const fb w5 = fb::load_unaligned(w + 5 * cp + c), w6 = fb::load_unaligned(w + 6 * cp + c);
+  const fb w7 = fb::load_unaligned(w + 7 * cp + c), w8 = fb::load_unaligned(w + 8 * cp + c);
+  const fb b = fb::load_unaligned(bias + c), zero(0.0f);
+  for (index_t o = o_begin; o < o_end; ++o) {
+    const float* p0 = x0 + o * step + c;
+    const float* p1 = x1 + o * step + c;
+    const float* p2 = x2 + o * step + c;
+    fb acc0 = xsimd::fma(load(p0), w0, b);
+    fb acc1 = xsimd::fma(load(p0 + d), w1, zero);
+    fb acc2 = xsimd::fma(load(p0 + 2 * d), w2, zero);
+    acc0 = xsimd::fma(load(p1), w3, acc0);
+    acc1 = xsimd::fma(load(p1 + d), w4, acc1);
+    acc2 = xsimd::fma(load(p1 + 2 * d), w5, acc2);
+    acc0 = xsimd::fma(load(p2), w6, acc0);
+    acc1 = xsimd::fma(load(p2 + d), w7, acc1);
+    acc2 = xsimd::fma(load(p2 + 2 * d), w8, acc2);
+    const fb y = xsimd::min(xsimd::max(acc0 + (acc1 + acc2), lo), hi);
+    if constexpr (Full)
+      y.store_unaligned(out + o * out_step + c);
+    else
+      store_float_n<Arch>(y, out + o * out_step + c, rest);
+  }
+}
+
+/// A run of fp32 3x3 output pixels whose windows lie inside the input (no padding rows or
+/// columns), weights [9][cp]: per register of channels the nine weights stay in registers over a
+/// tile of pixels, and each pixel sums its taps as depthwise_f32_pixel does (three partial sums
+/// over taps t, t + 1, t + 2, the same order), so interior and border pixels agree.
+template <class Arch>
+LIGHTQ_NOINLINE void depthwise_f32_row3(const depthwise_row_run<float>& run, index_t channels, const float* w, index_t cp,
+                                        const float* bias, float* out, const conv_output_stage& st) noexcept {
+  using fb = conv_fbatch<Arch>;
+  constexpr index_t B = static_cast<index_t>(fb::size);
+  const depthwise_row_run<float> r = run;
+  const fb lo(st.min), hi(st.max);
+  const index_t step = r.stride * r.column_step[0], d = r.dilation * r.column_step[0];
+  const float* x0 = r.rows[0] + r.ix0 * r.column_step[0];
+  const float* x1 = r.rows[1] + r.ix0 * r.column_step[1];
+  const float* x2 = r.rows[2] + r.ix0 * r.column_step[2];
+  // Tiles of pixels, channel registers inside: the tile's input is read in order (a pass over the
+  // whole row per register strides through memory and slows layers that stream from L3).
+  constexpr index_t tile = 16;
+  for (index_t o = 0; o < r.pixels; o += tile) {
+    const index_t o_end = std::min(r.pixels, o + tile);
+    index_t c = 0;
+    for (; c + B <= channels; c += B)
+      depthwise_f32_row3_block<Arch, true>(x0, x1, x2, step, d, o, o_end, c, B, w, cp, bias, out, r.out_step, lo, hi);
+    if (c < channels)
+      depthwise_f32_row3_block<Arch, false>(x0, x1, x2, step, d, o, o_end, c, channels - c, w, cp, bias, out, r.out_step,
+                                            lo, hi);
+  }
+}
+#endif
+
 /// One output pixel of an fp32 depthwise convolution: clamp(bias[c] + sum_t x_t[c] * w[tap_t][c]).
+/// NT = 9 with x[9] set (by conv_depthwise_rows, for 3x3 windows): a run of pixels
+/// (depthwise_row_run), all taps inside the input.
 template <class Arch, index_t NT>
 LIGHTQ_ALWAYS_INLINE void depthwise_f32_pixel(const float* const* x, const index_t* tap, index_t ntaps, index_t channels,
                                               const float* w, index_t cp, const float* bias, float* out,
                                               const conv_output_stage& st) noexcept {
   const index_t nt = NT > 0 ? NT : ntaps;
+  if constexpr (NT == 9) {
+    if (x[9]) {
+      const auto& run = depthwise_row_run<float>::of(x[9]);
+      if constexpr (conv_simd_v<Arch>) {
+#if defined(LIGHTQ_XSIMD_AVAILABLE)
+        depthwise_f32_row3<Arch>(run, channels, w, cp, bias, out, st);
+#endif
+      } else {
+        for_each_run_pixel(run, out, [&](const float* const* xp, float* o) {
+          depthwise_f32_pixel<Arch, 0>(xp, tap, 9, channels, w, cp, bias, o, st);
+        });
+      }
+      return;
+    }
+  }
   if constexpr (!conv_simd_v<Arch>) {
     for (index_t c = 0; c < channels; ++c) {
       float acc = bias[c];
@@ -517,19 +610,26 @@ LIGHTQ_ALWAYS_INLINE void depthwise_f32_pixel(const float* const* x, const index
 
 /// Runs a depthwise convolution over output rows split across the context's threads.
 /// `pixel(x_ptrs, taps, ntaps_or_full, out)` computes one output pixel; full windows of 9 or 25
-/// taps call the compile-time specialisations.
+/// taps call the compile-time specialisations. fp32 3x3 windows: the pixels of a row whose window
+/// lies inside the input go in one call with ntaps = 9 and x[9] pointing at their
+/// depthwise_row_run (x[0..8] unset, `out` at the first of them); every other call with 9 taps
+/// has x[9] = nullptr.
 template <class T, class Out, class Pixel>
 void conv_depthwise_rows(const conv2d_shape& s, const tensor_view<const T, 4>& in, const tensor_view<Out, 4>& out,
                          context& ctx, Pixel pixel) {
   const index_t rows = s.n * s.oh;
   const index_t tasks = std::min(ctx.threads(), rows);
+  const bool runs = std::is_same_v<T, float> && s.kh == 3 && s.kw == 3;
+  // Output columns [first, last) have their window inside the input.
+  const index_t first = std::min(s.ow, (s.pl + s.sw - 1) / s.sw);
+  const index_t last = std::max(first, std::min(s.ow, s.w - 1 - 2 * s.dw + s.pl >= 0 ? (s.w - 1 - 2 * s.dw + s.pl) / s.sw + 1 : 0));
   ctx.run(tasks, [&](index_t task) {
     const auto range = split_range(rows, tasks, task);
     const T* x[64];
     depthwise_taps taps;
     for (index_t row = range.first; row < range.second; ++row) {
       const index_t n = row / s.oh, oy = row % s.oh;
-      for (index_t ox = 0; ox < s.ow; ++ox) {
+      auto one_pixel = [&](index_t ox) {
         taps.count = 0;
         for (index_t ky = 0; ky < s.kh; ++ky) {
           const index_t iy = oy * s.sh - s.pt + ky * s.dh;
@@ -541,7 +641,30 @@ void conv_depthwise_rows(const conv2d_shape& s, const tensor_view<const T, 4>& i
             taps.tap[taps.count++] = ky * s.kw + kx;
           }
         }
-        pixel(x, taps.tap, taps.count, &out(n, oy, ox, 0));
+        if (taps.count == 9) x[9] = nullptr;
+        pixel(static_cast<const T* const*>(x), taps.tap, taps.count, &out(n, oy, ox, 0));
+      };
+      const index_t iy0 = oy * s.sh - s.pt;
+      if (runs && first < last && iy0 >= 0 && iy0 + 2 * s.dh < s.h) {
+        for (index_t ox = 0; ox < first; ++ox) one_pixel(ox);
+        depthwise_row_run<T> run;
+        for (index_t ky = 0; ky < 3; ++ky) {
+          run.rows[ky] = &in(n, iy0 + ky * s.dh, 0, 0);
+          run.column_step[ky] = in.stride(2);
+        }
+        run.pad = nullptr;
+        run.ix0 = first * s.sw - s.pl;
+        run.w = s.w;
+        run.stride = s.sw;
+        run.dilation = s.dw;
+        run.pixels = last - first;
+        run.out_step = out.stride(2);
+        for (index_t t = 0; t < 9; ++t) taps.tap[t] = t;
+        x[9] = run.as_entry();
+        pixel(static_cast<const T* const*>(x), taps.tap, index_t{9}, &out(n, oy, first, 0));
+        for (index_t ox = last; ox < s.ow; ++ox) one_pixel(ox);
+      } else {
+        for (index_t ox = 0; ox < s.ow; ++ox) one_pixel(ox);
       }
     }
   });
@@ -586,7 +709,7 @@ void conv_depthwise_rows_padded(const conv2d_shape& s, const tensor_view<const T
         run.dilation = dw;
         run.pixels = s.ow;
         run.out_step = out_stride;
-        x[3 * 3 + 3] = reinterpret_cast<const T*>(&run);
+        x[3 * 3 + 3] = run.as_entry();
         pixel(static_cast<const T* const*>(x), o);
         continue;
       }

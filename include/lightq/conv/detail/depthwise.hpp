@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "lightq/conv/detail/geometry.hpp"
+#include "lightq/conv/detail/pack.hpp"
 #include "lightq/conv/detail/simd_io.hpp"
 #include "lightq/conv/detail/tile.hpp"
 #include "lightq/parallel/context.hpp"
@@ -100,6 +101,42 @@ LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel(const T* const* x, const index_t* t
 #endif
 }
 
+/// The column pipeline of the 3x3 row kernels over a run (depthwise_row_run): column(ix) builds
+/// input column ix once (the three window rows), dot(acc, x, w_kx) adds it times the weights of
+/// window column kx, start() is an accumulator holding the bias, store(acc, o) writes output o.
+/// S = 1: each column is built once and feeds the three outputs that read it; S = 2: the even
+/// columns feed two outputs; S = 0: any stride and dilation, three columns per output.
+template <index_t S, class T, class W, class Column, class Start, class Dot, class Store>
+LIGHTQ_ALWAYS_INLINE void depthwise_row3_columns(const depthwise_row_run<T>& r, const W& w0, const W& w1, const W& w2,
+                                                 Column column, Start start, Dot dot, Store store) {
+  if constexpr (S == 1) {
+    // a: output o (columns o, o + 1 done), b: output o + 1 (column o + 1 done).
+    auto a = dot(start(), column(r.ix0), w0);
+    const auto q = column(r.ix0 + 1);
+    a = dot(a, q, w1);
+    auto b = dot(start(), q, w0);
+    for (index_t o = 0; o < r.pixels; ++o) {
+      const auto x = column(r.ix0 + o + 2);
+      store(dot(a, x, w2), o);
+      a = dot(b, x, w1);
+      b = dot(start(), x, w0);
+    }
+  } else if constexpr (S == 2) {
+    auto a = dot(start(), column(r.ix0), w0);  // output o, column 2 o done
+    for (index_t o = 0; o < r.pixels; ++o) {
+      a = dot(a, column(r.ix0 + 2 * o + 1), w1);
+      const auto x = column(r.ix0 + 2 * o + 2);
+      store(dot(a, x, w2), o);
+      a = dot(start(), x, w0);
+    }
+  } else {
+    for (index_t o = 0; o < r.pixels; ++o) {
+      const index_t ix = r.ix0 + o * r.stride;
+      store(dot(dot(dot(start(), column(ix), w0), column(ix + r.dilation), w1), column(ix + 2 * r.dilation), w2), o);
+    }
+  }
+}
+
 /// Calls pixel(x, out) for every output pixel of a 3x3 run, x holding the pixel's 9 tap pointers
 /// in row-major order (the pad row outside the input) and 3 more pad row pointers.
 template <class T, class Out, class Pixel>
@@ -159,16 +196,103 @@ LIGHTQ_ALWAYS_INLINE void depthwise_pairs_pixel(const T* const* x, index_t np_ru
   }
 }
 
-/// AVX2 int8 depthwise with taps in pairs (depthwise_pairs_pixel): one pixel, or for 3x3 windows
-/// (NP = 5) the whole row of conv_depthwise_rows_padded, pixel by pixel.
+/// The int16 pairs of one input column for 16 channels: (x[ky = 0], x[1]) and (x[2], sign or 0
+/// of x[2]: its weight is 0) of channels 0-7 (lo) and 8-15 (hi).
+struct column_pairs {
+  __m256i p01_lo, p01_hi, p2_lo, p2_hi;
+};
+
+/// A 3x3 row (depthwise_row_run) for channels [c, c + rest), rest <= 16, taps in column pairs
+/// (depthwise_column_taps: groups 2 kx and 2 kx + 1 hold (w[0][kx], w[1][kx]) and (w[2][kx], 0)):
+/// each input column is widened once into int16 pairs and multiplied with vpmaddwd by the weight
+/// pairs of every output pixel that reads it (depthwise_row3_columns).
+template <class Arch, bool Full, index_t S, class T, class Out>
+LIGHTQ_NOINLINE void depthwise_pairs_row(const depthwise_row_run<T>& run, index_t c, index_t rest, const std::int32_t* w,
+                                         index_t cp, const std::int32_t* bias, const float* scale, Out* out,
+                                         const conv_output_stage& st) noexcept {
+  using ib = conv_ibatch<Arch>;
+  struct acc_t {
+    __m256i lo, hi;
+  };
+  constexpr bool is_signed = std::is_same_v<T, std::int8_t>;
+  const conv_output_stage stage = st;
+  const depthwise_row_run<T> r = run;
+  auto row = [&](index_t ky, index_t ix, T* tmp) -> const T* {
+    const T* p = r.at(ky, ix) + c;
+    if constexpr (Full) {
+      return p;
+    } else {  // channel tail: never read past the input's channels
+      std::memcpy(tmp, p, static_cast<std::size_t>(rest));
+      return tmp;
+    }
+  };
+  auto column = [&](index_t ix) {
+    alignas(16) T t0[16] = {}, t1[16] = {}, t2[16] = {};
+    const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row(0, ix, t0)));
+    const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row(1, ix, t1)));
+    const T* p2 = row(2, ix, t2);
+    const __m128i x2_lo = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p2));
+    const __m128i x2_hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p2 + 8));
+    const __m128i lo = _mm_unpacklo_epi8(x0, x1), hi = _mm_unpackhi_epi8(x0, x1);
+    if constexpr (is_signed)
+      return column_pairs{_mm256_cvtepi8_epi16(lo), _mm256_cvtepi8_epi16(hi), _mm256_cvtepi8_epi32(x2_lo),
+                          _mm256_cvtepi8_epi32(x2_hi)};
+    else
+      return column_pairs{_mm256_cvtepu8_epi16(lo), _mm256_cvtepu8_epi16(hi), _mm256_cvtepu8_epi32(x2_lo),
+                          _mm256_cvtepu8_epi32(x2_hi)};
+  };
+  auto load = [](const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  auto start = [&]() { return acc_t{load(bias + c), load(bias + c + 8)}; };
+  // Weights of window column kx: the pair groups at wk and wk + cp.
+  auto dot = [&](const acc_t& a, const column_pairs& x, const std::int32_t* wk) {
+    return acc_t{_mm256_add_epi32(a.lo, _mm256_add_epi32(_mm256_madd_epi16(x.p01_lo, load(wk)),
+                                                          _mm256_madd_epi16(x.p2_lo, load(wk + cp)))),
+                 _mm256_add_epi32(a.hi, _mm256_add_epi32(_mm256_madd_epi16(x.p01_hi, load(wk + 8)),
+                                                          _mm256_madd_epi16(x.p2_hi, load(wk + cp + 8))))};
+  };
+  auto store = [&](const acc_t& a, index_t o) {
+    Out* y = out + o * r.out_step + c;
+    store_q8_stage<Arch>(ib(a.lo), scale + c, y, std::min<index_t>(8, rest), stage);
+    if (rest > 8) store_q8_stage<Arch>(ib(a.hi), scale + c + 8, y + 8, rest - 8, stage);
+  };
+  const std::int32_t *w0 = w + c, *w1 = w + 2 * cp + c, *w2 = w + 4 * cp + c;
+  depthwise_row3_columns<S>(r, w0, w1, w2, column, start, dot, store);
+}
+
+/// A 3x3 row over all channels in blocks of 16.
+template <class Arch, index_t S, class T, class Out>
+LIGHTQ_ALWAYS_INLINE void depthwise_pairs_row_channels(const depthwise_row_run<T>& run, index_t channels,
+                                                       const std::int32_t* w, index_t cp, const std::int32_t* bias,
+                                                       const float* scale, Out* out, const conv_output_stage& st) noexcept {
+  index_t c = 0;
+  for (; c + 16 <= channels; c += 16) depthwise_pairs_row<Arch, true, S>(run, c, 16, w, cp, bias, scale, out, st);
+  if (c < channels) depthwise_pairs_row<Arch, false, S>(run, c, channels - c, w, cp, bias, scale, out, st);
+}
+
+/// A 3x3 row in row-major pairs, pixel by pixel (out of line: its own register allocation).
+template <class Arch, class T, class Out>
+LIGHTQ_NOINLINE void depthwise_pairs_run_pixels(const depthwise_row_run<T>& run, index_t channels, const std::int32_t* w,
+                                                index_t cp, const std::int32_t* bias, const float* scale, Out* out,
+                                                const conv_output_stage& st) noexcept {
+  for_each_run_pixel(run, out, [&](const T* const* xp, Out* o) {
+    depthwise_pairs_pixel<Arch, 5>(xp, 5, channels, w, cp, bias, scale, o, st);
+  });
+}
+
+/// AVX2 int8 depthwise with taps in pairs: one pixel (depthwise_pairs_pixel), or for 3x3 windows
+/// (NP = 5) the whole row of conv_depthwise_rows_padded: depthwise_pairs_row (column pairs) with
+/// stride 1, else pixel by pixel (row-major pairs; see depthwise_column_taps).
 template <class Arch, index_t NP, class T, class Out>
 LIGHTQ_ALWAYS_INLINE void depthwise_q8_pixel_pairs(const T* const* x, index_t np_runtime, index_t channels,
                                                    const std::int32_t* w, index_t cp, const std::int32_t* bias,
                                                    const float* scale, Out* out, const conv_output_stage& st) noexcept {
   if constexpr (NP == 5) {
-    for_each_run_pixel(depthwise_row_run<T>::of(x[3 * 3 + 3]), out, [&](const T* const* xp, Out* o) {
-      depthwise_pairs_pixel<Arch, NP>(xp, np_runtime, channels, w, cp, bias, scale, o, st);
-    });
+    const auto& run = depthwise_row_run<T>::of(x[3 * 3 + 3]);
+    if (depthwise_column_taps(2, 3, 3, run.stride, run.dilation)) {
+      depthwise_pairs_row_channels<Arch, 1>(run, channels, w, cp, bias, scale, out, st);
+    } else {
+      depthwise_pairs_run_pixels<Arch>(run, channels, w, cp, bias, scale, out, st);
+    }
   } else {
     depthwise_pairs_pixel<Arch, NP>(x, np_runtime, channels, w, cp, bias, scale, out, st);
   }
@@ -384,32 +508,8 @@ LIGHTQ_NOINLINE void depthwise_quads_row(const depthwise_row_run<T>& run, index_
   };
   auto start = [&]() { return regs::load(bias + c); };
   auto store = [&](const regs& acc, index_t o) { store_quads<Ops, Full>(acc, c, rest, mask, scale, out + o * r.out_step, stage); };
-  if constexpr (S == 1) {
-    // a: output o (columns o, o + 1 done), b: output o + 1 (column o + 1 done).
-    regs a = start().dot(column(r.ix0), w0);
-    const regs q = column(r.ix0 + 1);
-    a = a.dot(q, w1);
-    regs b = start().dot(q, w0);
-    for (index_t o = 0; o < r.pixels; ++o) {
-      const regs x = column(r.ix0 + o + 2);
-      store(a.dot(x, w2), o);
-      a = b.dot(x, w1);
-      b = start().dot(x, w0);
-    }
-  } else if constexpr (S == 2) {
-    regs a = start().dot(column(r.ix0), w0);  // output o, column 2 o done
-    for (index_t o = 0; o < r.pixels; ++o) {
-      a = a.dot(column(r.ix0 + 2 * o + 1), w1);
-      const regs x = column(r.ix0 + 2 * o + 2);
-      store(a.dot(x, w2), o);
-      a = start().dot(x, w0);
-    }
-  } else {
-    for (index_t o = 0; o < r.pixels; ++o) {
-      const index_t ix = r.ix0 + o * r.stride;
-      store(start().dot(column(ix), w0).dot(column(ix + r.dilation), w1).dot(column(ix + 2 * r.dilation), w2), o);
-    }
-  }
+  auto dot = [](const regs& acc, const regs& x, const regs& wk) { return acc.dot(x, wk); };
+  depthwise_row3_columns<S>(r, w0, w1, w2, column, start, dot, store);
 }
 
 /// A 3x3 row over all channels: 64-channel zmm blocks, a tail of at most 32 in ymm.

@@ -108,11 +108,13 @@ constexpr index_t depthwise_quad_slot(index_t c) noexcept {
 }
 
 /// True when the x86 int8 depthwise layout of G taps per group holds the taps in column order:
-/// quads (G = 4) of 3x3 windows, whose row kernel (conv/detail/depthwise.hpp) builds each input
-/// column once and shares it between the output pixels that read it. Other layouts keep the
-/// row-major tap order.
-template <index_t G>
-constexpr bool depthwise_column_taps(index_t kh, index_t kw) noexcept { return G == 4 && kh == 3 && kw == 3; }
+/// 3x3 windows, whose row kernels (conv/detail/depthwise.hpp) build each input column once and
+/// share it between the output pixels that read it: always for quads (G = 4), for pairs (G = 2)
+/// with stride 1 and no dilation (other pairs run pixel by pixel, where row-major pairs need one
+/// pair fewer). Other windows keep the row-major tap order.
+constexpr bool depthwise_column_taps(index_t g, index_t kh, index_t kw, index_t stride_w, index_t dilation_w) noexcept {
+  return kh == 3 && kw == 3 && (g == 4 || (stride_w == 1 && dilation_w == 1));
+}
 
 /// x86 int8 depthwise layouts: taps in groups of G, one int32 per channel holding the G weights
 /// of a group as 32 / G-bit integers (lowest bits: first tap; zero in unused fields), [group][cp];
@@ -129,7 +131,7 @@ void pack_conv_depthwise_groups(const tensor_view<const std::int8_t, 4>& w, cons
   constexpr std::uint32_t field = (std::uint32_t{1} << bits) - 1;
   const index_t c = info.weight_extents[0];
   const index_t taps = info.kh * info.kw;
-  const bool columns = depthwise_column_taps<G>(info.kh, info.kw);
+  const bool columns = depthwise_column_taps(G, info.kh, info.kw, info.params.stride_w, info.params.dilation_w);
   const index_t column_groups = (info.kh + G - 1) / G;
   const index_t groups = columns ? info.kw * column_groups : (taps + G - 1) / G;
   packed = aligned_buffer<std::int32_t>(static_cast<std::size_t>(groups * info.cp));

@@ -154,19 +154,45 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
   }
   const auto* a = static_cast<const std::uint8_t*>(args.a);
   const auto* w = static_cast<const std::int8_t*>(args.w);
+  // The weight panels stream (from L2 under the row panels of a block, or from memory in a
+  // GEMV): fetch them 2 KiB ahead, +10..25% on the transformer shapes. For a GEMV from memory
+  // with 4 KiB pages 8 KiB ahead was better (82% -> 91% of a read loop); with the huge pages
+  // aligned_malloc now asks for, 2 KiB reaches the read loop's bandwidth (103%) and 4-16 KiB
+  // fall back to ~92%.
+  constexpr index_t prefetch_distance = 2048;
   for (index_t k0 = 0; k0 < args.kc; k0 += vnni_a_block, a += 12 * vnni_a_block) {
-  const std::uint8_t* ab = a;
-  for (index_t groups = std::min(args.kc - k0, vnni_a_block) / 4; groups > 0; --groups) {
-    // The weight panels stream (from L2 under the row panels of a block, or from memory in a
-    // GEMV): fetch them 2 KiB ahead, +10..25% on the transformer shapes. For a GEMV from memory
-    // with 4 KiB pages 8 KiB ahead was better (82% -> 91% of a read loop); with the huge pages
-    // aligned_malloc now asks for, 2 KiB reaches the read loop's bandwidth (103%) and 4-16 KiB
-    // fall back to ~92%.
-    constexpr index_t prefetch_distance = 2048;
-    _mm_prefetch(reinterpret_cast<const char*>(w) + prefetch_distance, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(w) + prefetch_distance + 64, _MM_HINT_T0);
-    const __m512i b0 = _mm512_load_si512(w);
-    [[maybe_unused]] const __m512i b1 = Half ? b0 : _mm512_load_si512(w + 64);
+    const std::uint8_t* ab = a;
+    index_t groups = std::min(args.kc - k0, vnni_a_block) / 4;
+    if constexpr (Rows == 1) {
+      const bool cached = args.row0 > 0;
+      // One row below other rows (the last pixel of a 7x7 image: its weight panel was just read
+      // by the tiles above, so it is in cache): the two accumulators would be two chains of
+      // dependent vpdpbusd (5 cycles each); four groups go to four accumulator sets (the idle
+      // rows' registers), summed at the end (modulo 2^32: the same sums), so four chains overlap
+      // (7x7 3x3 512 -> 512: -4%). A one-row job (a GEMV, row0 = 0) keeps one chain: its weights
+      // stream from memory, where the four sets measured 3% slower.
+      for (; cached && groups >= 4; groups -= 4) {
+#define LIGHTQ_DOT_SET(j)                                                          \
+  {                                                                                \
+    _mm_prefetch(reinterpret_cast<const char*>(w) + prefetch_distance + 128 * j, _MM_HINT_T0);      \
+    _mm_prefetch(reinterpret_cast<const char*>(w) + prefetch_distance + 128 * j + 64, _MM_HINT_T0); \
+    std::int32_t a4;                                                               \
+    __builtin_memcpy(&a4, ab + 4 * j, 4);                                          \
+    const __m512i av = _mm512_set1_epi32(a4);                                      \
+    LIGHTQ_VPDPBUSD(c##j##_0, av, _mm512_load_si512(w + 128 * j));                 \
+    if constexpr (!Half) LIGHTQ_VPDPBUSD(c##j##_1, av, _mm512_load_si512(w + 128 * j + 64)); \
+  }
+        LIGHTQ_DOT_SET(0) LIGHTQ_DOT_SET(1) LIGHTQ_DOT_SET(2) LIGHTQ_DOT_SET(3)
+        ab += 16;
+        w += 512;
+#undef LIGHTQ_DOT_SET
+      }
+    }
+    for (; groups > 0; --groups) {
+      _mm_prefetch(reinterpret_cast<const char*>(w) + prefetch_distance, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(w) + prefetch_distance + 64, _MM_HINT_T0);
+      const __m512i b0 = _mm512_load_si512(w);
+      [[maybe_unused]] const __m512i b1 = Half ? b0 : _mm512_load_si512(w + 64);
 #define LIGHTQ_DOT_ROW(r)                              \
   if constexpr (Rows > r) {                            \
     std::int32_t a4;                                   \
@@ -175,11 +201,15 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     LIGHTQ_VPDPBUSD(c##r##_0, av, b0);                 \
     if constexpr (!Half) LIGHTQ_VPDPBUSD(c##r##_1, av, b1); \
   }
-    LIGHTQ_ROWS(LIGHTQ_DOT_ROW)
+      LIGHTQ_ROWS(LIGHTQ_DOT_ROW)
 #undef LIGHTQ_DOT_ROW
-    ab += 4;
-    w += 128;
+      ab += 4;
+      w += 128;
+    }
   }
+  if constexpr (Rows == 1) {
+    c0_0 = _mm512_add_epi32(_mm512_add_epi32(c0_0, c1_0), _mm512_add_epi32(c2_0, c3_0));
+    c0_1 = _mm512_add_epi32(_mm512_add_epi32(c0_1, c1_1), _mm512_add_epi32(c2_1, c3_1));
   }
   // Out of the pinned registers before anything else runs (see LIGHTQ_VNNI_ACC).
 #define LIGHTQ_COPY_ROW(r) [[maybe_unused]] const __m512i d##r##_0 = c##r##_0, d##r##_1 = c##r##_1;

@@ -61,8 +61,9 @@ inline void check_conv2d_params(const conv2d_params& p, const char* where) {
 /// Checks weights [C_out, KH, KW, C_in / groups] against the geometry (no input needed).
 inline void check_conv2d_weight_extents(const extents_t<4>& we, const conv2d_params& p, const char* where) {
   check_conv2d_params(p, where);
-  check(we[0] >= 1 && we[1] >= 1 && we[2] >= 1 && we[3] >= 1, where, "weights extents ", extents_text<4>(we),
-        " [C_out, KH, KW, C_in/groups] must all be >= 1");
+  // fail, not check: the message's string is built only on the error path (conv2d calls this per call).
+  if (!(we[0] >= 1 && we[1] >= 1 && we[2] >= 1 && we[3] >= 1))
+    fail(where, "weights extents ", extents_text<4>(we), " [C_out, KH, KW, C_in/groups] must all be >= 1");
   check(we[0] % p.groups == 0, where, "weights C_out = ", we[0], " is not divisible by params.groups = ", p.groups);
 }
 
@@ -86,7 +87,7 @@ inline conv2d_shape resolve_conv2d(const extents_t<4>& in, const extents_t<4>& w
   s.sw = p.stride_w;
   s.dh = p.dilation_h;
   s.dw = p.dilation_w;
-  check(s.n >= 0 && s.h >= 0 && s.w >= 0 && s.c_in >= 0, where, "input extents ", extents_text<4>(in), " must be >= 0");
+  if (!(s.n >= 0 && s.h >= 0 && s.w >= 0 && s.c_in >= 0)) fail(where, "input extents ", extents_text<4>(in), " must be >= 0");
   check(s.c_in % p.groups == 0, where, "input channels C_in = ", s.c_in, " are not divisible by params.groups = ", p.groups);
   check(s.cg * p.groups == s.c_in, where, "weights extent 3 (C_in/groups = ", s.cg, ") does not match input channels ",
         s.c_in, " / groups ", p.groups, " = ", s.c_in / p.groups);

@@ -204,6 +204,43 @@ TEST_CASE("gemm q8: several cache blocks in M, N and K (block edges, partial sum
   check_qd8_case(s, 94, &three);
 }
 
+TEST_CASE("gemm q8: the output is split into one rectangle of tiles per task") {
+  using lightq::detail::choose_gemm_task_grid;
+  const index_t mr = backend_kernel::mr, nr = backend_kernel::nr;
+  CHECK(choose_gemm_task_grid(171, 64, mr, nr, 1).tasks() == 1);
+  const auto gemv = choose_gemm_task_grid(1, 256, mr, nr, 16);  // one row panel: split the columns
+  CHECK(gemv.gm == 1);
+  CHECK(gemv.gn == 16);
+  CHECK(choose_gemm_task_grid(171, 64, mr, nr, 16).tasks() == 16);
+  CHECK(choose_gemm_task_grid(2, 3, mr, nr, 16).tasks() <= 6);  // never more tasks than tiles
+  for (index_t rt : {1, 5, 48, 171})
+    for (index_t ct : {1, 3, 64})
+      for (index_t t : {1, 2, 3, 7, 16}) {
+        const auto g = choose_gemm_task_grid(rt, ct, mr, nr, t);
+        CAPTURE(rt);
+        CAPTURE(ct);
+        CAPTURE(t);
+        CHECK(g.gm >= 1);
+        CHECK(g.gn >= 1);
+        CHECK(g.gm <= rt);
+        CHECK(g.gn <= ct);
+        CHECK(g.tasks() <= t);
+        // Balanced: the largest task has at most one row range and one column range more than
+        // an even split would give.
+        CHECK(lightq::detail::divide_round_up(rt, g.gm) * g.gm < rt + g.gm);
+      }
+  // Rows and columns split, and tasks with several row blocks each: every thread count gives
+  // the scalar twin's bits.
+  const lt::gemm_shape tall{2 * backend_kernel::mc_block + mr + 1, 4 * nr + 3, backend_kernel::kc_block + 5, false};
+  const lt::gemm_shape square{9 * mr + 5, 9 * nr + 7, 131, true};
+  for (index_t t : {2, 5, 16}) {
+    lightq::context ctx(t);
+    check_q8_case<std::int8_t, std::int8_t>(tall, 101 + std::uint64_t(t), &ctx);
+    check_q8_case<std::int8_t, std::int8_t>(square, 111 + std::uint64_t(t), &ctx);
+    check_qd8_case(square, 121 + std::uint64_t(t), &ctx);
+  }
+}
+
 TEST_CASE("gemm q8: zero-sized dimensions") {
   for (const auto& s : {lt::gemm_shape{0, 5, 7, false}, lt::gemm_shape{4, 0, 7, false}, lt::gemm_shape{4, 5, 0, false},
                         lt::gemm_shape{0, 0, 0, false}}) {

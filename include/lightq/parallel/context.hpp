@@ -46,12 +46,12 @@ inline void cpu_relax() noexcept {
 /// sleeps, so back-to-back ops (layer after layer, token after token) do not pay a wake-up.
 class worker_pool {
  public:
-  using task_fn = std::function<void(index_t)>;
+  using task_fn = std::function<void(index_t task, index_t slot)>;
   static constexpr long long spin_ns = 50000;  // 50 us
 
   explicit worker_pool(index_t workers) {
     threads_.reserve(static_cast<std::size_t>(workers));
-    for (index_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+    for (index_t i = 0; i < workers; ++i) threads_.emplace_back([this, i] { work(i + 1); });
   }
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
@@ -65,8 +65,9 @@ class worker_pool {
     for (auto& t : threads_) t.join();
   }
 
-  /// Runs task(i) for every i in [0, tasks) on the workers and the calling thread; returns when
-  /// all finished. The first exception a task threw is rethrown.
+  /// Runs task(i, slot) for every i in [0, tasks) on the workers and the calling thread (slot 0;
+  /// worker w is slot w + 1), each thread claiming the next index when it is done with one;
+  /// returns when all finished. The first exception a task threw is rethrown.
   void run(index_t tasks, const task_fn& task) {
     task_ = &task;
     tasks_ = tasks;
@@ -79,7 +80,7 @@ class worker_pool {
       generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    claim_tasks();
+    claim_tasks(0);
     // Wait until every worker left this op (not only until the tasks ran): the next run()
     // resets the shared state.
     for (int spin = 0; busy_.load(std::memory_order_acquire) != 0; ++spin) {
@@ -95,19 +96,19 @@ class worker_pool {
   }
 
  private:
-  void claim_tasks() noexcept {
+  void claim_tasks(index_t slot) noexcept {
     for (;;) {
       const index_t i = next_.fetch_add(1, std::memory_order_relaxed);
       if (i >= tasks_) return;
       try {
-        (*task_)(i);
+        (*task_)(i, slot);
       } catch (...) {
         if (!failed_.exchange(true, std::memory_order_acq_rel)) error_ = std::current_exception();
       }
     }
   }
 
-  void work() noexcept {
+  void work(index_t slot) noexcept {
     std::uint64_t seen = 0;
     for (;;) {
       // Spin a little on the generation counter, then sleep.
@@ -129,7 +130,7 @@ class worker_pool {
       }
       seen = now;
       if (stop_.load(std::memory_order_relaxed)) return;
-      claim_tasks();
+      claim_tasks(slot);
       if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mutex_);
         done_.notify_one();
@@ -169,6 +170,7 @@ class worker_pool {
 class context {
  public:
   using task_fn = std::function<void(index_t task)>;
+  using slot_task_fn = std::function<void(index_t task, index_t slot)>;
   using parallel_for_fn = std::function<void(index_t tasks, const task_fn& task)>;
 
   /// `threads` tasks at most run at once (>= 1).
@@ -186,18 +188,36 @@ class context {
   /// Runs task(i) for i in [0, tasks); tasks <= threads() run concurrently when threads() > 1.
   /// The first exception thrown by a task is rethrown here after every task finished.
   void run(index_t tasks, const task_fn& task) {
+    run_slots(tasks, [&](index_t i, index_t) { task(i); });
+  }
+
+  /// Runs task(i, slot) for i in [0, tasks), any number of tasks, at most threads() at once.
+  /// `slot` < min(tasks, threads()) names the thread running the task: two tasks running at the
+  /// same time never share a slot, so per-slot scratch needs no locking. With the context's own
+  /// workers each thread claims the next task when it finished one (uneven tasks, or cores
+  /// slowed by other work, balance out); with a caller's parallel_for, slot s runs tasks s,
+  /// s + threads(), ... in turn. The first exception thrown by a task is rethrown here after
+  /// every task finished.
+  void run_slots(index_t tasks, const slot_task_fn& task) {
     if (tasks <= 0) return;
-    if (tasks == 1) {
-      task(0);
+    if (tasks == 1 || threads_ == 1) {
+      for (index_t i = 0; i < tasks; ++i) task(i, 0);
       return;
     }
     if (parallel_for_) {
-      parallel_for_(tasks, task);
+      const index_t slots = std::min(tasks, threads_);
+      parallel_for_(slots, [&](index_t slot) {
+        for (index_t i = slot; i < tasks; i += slots) task(i, slot);
+      });
       return;
     }
     if (!pool_) pool_ = std::make_unique<detail::worker_pool>(threads_ - 1);
     pool_->run(tasks, task);
   }
+
+  /// True when run_slots balances tasks dynamically (the context's own workers): then splitting
+  /// an op into more tasks than threads pays off.
+  bool balances_tasks() const noexcept { return threads_ > 1 && !parallel_for_; }
 
   /// Scratch memory for `slot` (one slot per concurrent task plus shared ones), at least `bytes`
   /// long, 64-byte aligned. Grows only; contents are not kept across growth. Call before

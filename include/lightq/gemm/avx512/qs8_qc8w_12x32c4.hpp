@@ -226,13 +226,16 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     using fb = xsimd::batch<float, xarch>;
     const float* multipliers = o.column_multipliers + args.col0;
     const fb mul0 = _mm512_maskz_loadu_ps(m0, multipliers), mul1 = _mm512_maskz_loadu_ps(m1, multipliers + 16);
-    auto* y = static_cast<std::int8_t*>(o.data) + args.row0 * o.row_stride + args.col0;  // int8 or uint8 bytes
-#define LIGHTQ_FINISH_ROW(r)                                                                                       \
-  if constexpr (Rows > r) {                                                                                        \
-    _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride, m0, requantize_fp32(ib(d##r##_0), mul0, o.bounds));      \
-    if constexpr (!Half)                                                                                           \
-      _mm512_mask_cvtepi32_storeu_epi8(y + r * o.row_stride + 16, m1,                                              \
-                                       requantize_fp32(ib(d##r##_1), mul1, o.bounds));                      \
+    // Local copies: the byte stores may alias *args.out, which made the compiler reload the
+    // bounds and the stride after every row.
+    const requantize_bounds bounds = o.bounds;
+    const index_t stride = o.row_stride;
+    auto* y = static_cast<std::int8_t*>(o.data) + args.row0 * stride + args.col0;  // int8 or uint8 bytes
+#define LIGHTQ_FINISH_ROW(r)                                                                                   \
+  if constexpr (Rows > r) {                                                                                    \
+    _mm512_mask_cvtepi32_storeu_epi8(y + r * stride, m0, requantize_fp32(ib(d##r##_0), mul0, bounds));          \
+    if constexpr (!Half)                                                                                       \
+      _mm512_mask_cvtepi32_storeu_epi8(y + r * stride + 16, m1, requantize_fp32(ib(d##r##_1), mul1, bounds));   \
   }
     LIGHTQ_ROWS(LIGHTQ_FINISH_ROW)
 #undef LIGHTQ_FINISH_ROW

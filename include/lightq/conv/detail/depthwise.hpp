@@ -14,11 +14,13 @@
 #include "lightq/parallel/context.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
-// placeholders) once they are inlined here; a false positive, silenced for this header only.
+// GCC 12 reports -Wmaybe-uninitialized (and at -O1, -Wuninitialized) inside its own AVX-512
+// intrinsics (_mm512_undefined_* placeholders) once they are inlined here; a false positive,
+// silenced for this header only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 namespace lightq {
@@ -574,7 +576,7 @@ LIGHTQ_ALWAYS_INLINE void depthwise_f32_row3_block(const float* x0, const float*
                                                    index_t out_step, const conv_fbatch<Arch>& lo,
                                                    const conv_fbatch<Arch>& hi) noexcept {
   using fb = conv_fbatch<Arch>;
-  auto load = [rest](const float* p) {
+  auto load = [&](const float* p) {
     if constexpr (Full) {
       return fb::load_unaligned(p);
     } else {

@@ -28,5 +28,19 @@
 #define LIGHTQ_UNLIKELY(x) (x)
 #endif
 
+// GCC 12 (bug 105593, fixed in GCC 13) reports -W(maybe-)uninitialized on its own
+// _mm512_undefined_* placeholders inside inlined AVX-512 intrinsics: a false positive. Headers
+// with AVX-512 code put their body between these two (push/pop; nothing on other compilers).
+#if defined(__GNUC__) && !defined(__clang__)
+#define LIGHTQ_GCC_PR105593_BEGIN                                 \
+  _Pragma("GCC diagnostic push")                                  \
+  _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")   \
+  _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")
+#define LIGHTQ_GCC_PR105593_END _Pragma("GCC diagnostic pop")
+#else
+#define LIGHTQ_GCC_PR105593_BEGIN
+#define LIGHTQ_GCC_PR105593_END
+#endif
+
 /// Cache line and SIMD alignment used for owned storage and packed weights.
 #define LIGHTQ_ALIGNMENT 64

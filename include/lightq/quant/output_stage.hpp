@@ -24,13 +24,7 @@
 #include "lightq/quant/requantize.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
-// GCC 12.1/12.2: false maybe-uninitialized on inlined AVX-512 intrinsics (PR 105593).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#define LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS 1
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 
@@ -301,7 +295,4 @@ void dequantize_with_bias(const tensor_view<Acc, R>& acc, const tensor_view<floa
 
 }  // namespace lightq
 
-#if defined(LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS)
-#pragma GCC diagnostic pop
-#undef LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS
-#endif
+LIGHTQ_GCC_PR105593_END

@@ -23,14 +23,7 @@
 #include "lightq/quant/requantize.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
-// GCC 12.1/12.2 flags the _mm512_undefined_* of every AVX-512 intrinsic as maybe-uninitialized
-// once inlined (GCC PR 105593, fixed in 12.3): silence that false positive for this header only.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#define LIGHTQ_QUANTIZE_POP_DIAGNOSTICS 1
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 
@@ -473,7 +466,4 @@ void quantize_dynamic_rows(const matrix_view<In>& x, const matrix_view<std::int8
 
 }  // namespace lightq
 
-#if defined(LIGHTQ_QUANTIZE_POP_DIAGNOSTICS)
-#pragma GCC diagnostic pop
-#undef LIGHTQ_QUANTIZE_POP_DIAGNOSTICS
-#endif
+LIGHTQ_GCC_PR105593_END

@@ -10,6 +10,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "lightq/config.hpp"
 #include "lightq/attention/detail/ops.hpp"
 #include "lightq/attention/neon/ops_neon.hpp"
 #include "lightq/attention/neon/ops_neon_dotprod.hpp"
@@ -21,13 +22,7 @@
 #include "lightq/core/half.hpp"
 #include "lightq/core/xsimd_compat.hpp"
 
-// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
-// placeholders) once they are inlined here; a false positive, silenced for this header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -807,6 +802,4 @@ void attention_block(const attention_item& item, const attention_qs8_source& src
 }  // namespace detail
 }  // namespace lightq
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LIGHTQ_GCC_PR105593_END

@@ -3,6 +3,7 @@
 // fp16 -> fp32 load (vcvtph2ps). Equal to the scalar twin bit for bit on the int32 results.
 #pragma once
 
+#include "lightq/config.hpp"
 #include "lightq/attention/detail/ops.hpp"
 #include "lightq/attention/x86/ops_avx2.hpp"
 #include "lightq/core/arch.hpp"
@@ -14,13 +15,7 @@
 #include <type_traits>
 #include <utility>
 
-// GCC 12 reports -W(maybe-)uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
-// placeholders) once they are inlined here; a false positive, silenced for this header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -211,8 +206,6 @@ struct attention_float_ops<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_
 }  // namespace detail
 }  // namespace lightq
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LIGHTQ_GCC_PR105593_END
 
 #endif  // LIGHTQ_HAS_AVX512_VNNI

@@ -6,17 +6,13 @@
 // masked loads and stores, which never touch memory outside [in, in + count) / [out, out + count).
 #pragma once
 
+#include "lightq/config.hpp"
 #include "lightq/quant/detail/convert_scalar.hpp"
 
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
 #include <immintrin.h>
 
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
-// reports once inlined (GCC bug 105593, fixed in GCC 13); the values are never read.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -130,8 +126,6 @@ struct convert_kernels<Arch, std::enable_if_t<arch_has_v<Arch, arch::avx512_vnni
 }  // namespace detail
 }  // namespace lightq
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LIGHTQ_GCC_PR105593_END
 
 #endif  // LIGHTQ_HAS_AVX512_VNNI

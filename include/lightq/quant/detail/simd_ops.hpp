@@ -25,13 +25,7 @@
 #include <arm_neon.h>
 #endif
 
-// GCC 12.1/12.2: false (maybe-)uninitialized warnings on inlined AVX-512 intrinsics (PR 105593).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#define LIGHTQ_SIMD_OPS_POP_DIAGNOSTICS 1
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -145,7 +139,4 @@ LIGHTQ_ALWAYS_INLINE xsimd::batch<float, A> fused_multiply_add(const xsimd::batc
 }  // namespace detail
 }  // namespace lightq
 
-#if defined(LIGHTQ_SIMD_OPS_POP_DIAGNOSTICS)
-#pragma GCC diagnostic pop
-#undef LIGHTQ_SIMD_OPS_POP_DIAGNOSTICS
-#endif
+LIGHTQ_GCC_PR105593_END

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "lightq/config.hpp"
 #include "lightq/conv/detail/depthwise.hpp"
 #include "lightq/conv/detail/geometry.hpp"
 #include "lightq/conv/detail/igemm.hpp"
@@ -18,12 +19,7 @@
 #include "lightq/parallel/context.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
-// placeholders) once they are inlined here; a false positive, silenced for this header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 
@@ -291,6 +287,4 @@ void conv2d(tensor_view<const float, 4> input, const conv2d_f16_weights<Arch>& w
 
 }  // namespace lightq
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LIGHTQ_GCC_PR105593_END

@@ -7,20 +7,14 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "lightq/config.hpp"
 #include "lightq/core/arch.hpp"
 #include "lightq/core/xsimd_compat.hpp"
 #include "lightq/gemm/microkernel.hpp"
 #include "lightq/quant/detail/simd_ops.hpp"
 #include "lightq/quant/requantize.hpp"
 
-// gcc 12 reports its own _mm512_undefined_* placeholders inside the AVX-512 intrinsics that
-// xsimd calls as "maybe uninitialized" (a false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#define LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS 1
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -177,7 +171,4 @@ LIGHTQ_ALWAYS_INLINE void store_gemm_tile(const Acc* tile, const gemm_tile_args<
 }  // namespace detail
 }  // namespace lightq
 
-#if defined(LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS)
-#pragma GCC diagnostic pop
-#undef LIGHTQ_OUTPUT_STAGE_POP_DIAGNOSTICS
-#endif
+LIGHTQ_GCC_PR105593_END

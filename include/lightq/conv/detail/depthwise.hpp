@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "lightq/config.hpp"
 #include "lightq/conv/detail/geometry.hpp"
 #include "lightq/conv/detail/pack.hpp"
 #include "lightq/conv/detail/simd_io.hpp"
@@ -14,14 +15,7 @@
 #include "lightq/parallel/context.hpp"
 #include "lightq/tensor/tensor_view.hpp"
 
-// GCC 12 reports -Wmaybe-uninitialized (and at -O1, -Wuninitialized) inside its own AVX-512
-// intrinsics (_mm512_undefined_* placeholders) once they are inlined here; a false positive,
-// silenced for this header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -840,6 +834,4 @@ inline bool depthwise_taps_fit(index_t kh, index_t kw) noexcept { return kh * kw
 }  // namespace detail
 }  // namespace lightq
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LIGHTQ_GCC_PR105593_END

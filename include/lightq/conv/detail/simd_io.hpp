@@ -7,6 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "lightq/config.hpp"
 #include "lightq/conv/detail/tile.hpp"
 #include "lightq/core/arch.hpp"
 #include "lightq/core/xsimd_compat.hpp"
@@ -19,12 +20,7 @@
 #include <arm_neon.h>
 #endif
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*
-// placeholders) once they are inlined here; a false positive, silenced for this header only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -190,6 +186,4 @@ LIGHTQ_ALWAYS_INLINE void store_q8_stage(const conv_ibatch<Arch>& acc, const flo
 }  // namespace detail
 }  // namespace lightq
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LIGHTQ_GCC_PR105593_END

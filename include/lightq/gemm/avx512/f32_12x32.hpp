@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "lightq/config.hpp"
 #include "lightq/core/arch.hpp"
 #include "lightq/gemm/detail/dtypes.hpp"
 #include "lightq/gemm/microkernel.hpp"
@@ -12,12 +13,7 @@
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
 #include <immintrin.h>
 
-// gcc 12: false "maybe uninitialized" on its own placeholders inside _mm512_cvtph_ps (PR 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -155,8 +151,6 @@ struct gemm_kernel<arch::avx512_vnni, gemm_dtype::f16, gemm_dtype::f16> : detail
 
 }  // namespace lightq
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LIGHTQ_GCC_PR105593_END
 
 #endif  // LIGHTQ_HAS_AVX512_VNNI

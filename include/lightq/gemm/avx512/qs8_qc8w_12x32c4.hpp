@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "lightq/config.hpp"
 #include "lightq/core/arch.hpp"
 #include "lightq/gemm/microkernel.hpp"
 #include "lightq/gemm/output_stage.hpp"
@@ -12,13 +13,7 @@
 #if defined(LIGHTQ_HAS_AVX512_VNNI)
 #include <immintrin.h>
 
-// gcc 12: false "maybe uninitialized" on its own placeholders inside the masked AVX-512
-// intrinsics (PR 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+LIGHTQ_GCC_PR105593_BEGIN  // GCC 12 false positives in AVX-512 intrinsics (see config.hpp)
 
 namespace lightq {
 namespace detail {
@@ -321,8 +316,6 @@ struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
 
 }  // namespace lightq
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+LIGHTQ_GCC_PR105593_END
 
 #endif  // LIGHTQ_HAS_AVX512_VNNI

@@ -241,6 +241,18 @@ TEST_CASE("gemm q8: the output is split into one rectangle of tiles per task") {
   }
 }
 
+TEST_CASE("gemm q8: one-row jobs (GEMV) with K over several 4 KiB chunks") {
+  // The AVX-512 VNNI kernel copies a one-row job's activations to the stack 4 KiB at a time;
+  // K past one and two chunks, not a multiple of the 64-byte block, random data.
+  for (const lt::gemm_shape& s : {lt::gemm_shape{1, backend_kernel::nr + 3, 4099, false},
+                                  lt::gemm_shape{1, 2 * backend_kernel::nr + 1, 8195, true},
+                                  lt::gemm_shape{1, 16, 4096, false}}) {
+    check_q8_case<std::int8_t, std::int8_t>(s, 131);
+    check_q8_case<std::uint8_t, float>(s, 132);
+    check_qd8_case(s, 133);
+  }
+}
+
 TEST_CASE("gemm q8: zero-sized dimensions") {
   for (const auto& s : {lt::gemm_shape{0, 5, 7, false}, lt::gemm_shape{4, 0, 7, false}, lt::gemm_shape{4, 5, 0, false},
                         lt::gemm_shape{0, 0, 0, false}}) {

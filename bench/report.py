@@ -263,6 +263,61 @@ def column_sort_key(column):
     return (group, impl, tag_order(tag_of(column)), cls_order[dtype_class(dtypes)], dtypes)
 
 
+def head_of(column):
+    """'avx512_vnni@clang++ qs8' -> 'avx512_vnni@clang++': the impl with its compiler tag."""
+    return column.split(" ", 1)[0]
+
+
+def best_lightq_head(cols):
+    """lightq's widest backend with the first compiler ('avx512_vnni', 'avx512_vnni@g++'), or None."""
+    heads = sorted({head_of(c) for c in cols if impl_of(c) in LIGHTQ_BACKENDS},
+                   key=lambda h: (LIGHTQ_BACKENDS.index(impl_of(h + " x")), tag_order(tag_of(h + " x"))))
+    if not heads:
+        return None
+    widest = impl_of(heads[-1] + " x")
+    return [h for h in heads if impl_of(h + " x") == widest][0]
+
+
+def same_dtype_pairs(cols, head):
+    """(lightq column, peer column) pairs with the same dtypes token: lightq's `head` (backend and
+    compiler) against each peer column of that type, like with like (qs8 / onednn qs8)."""
+    mine = {dtypes_of(c): c for c in cols if head_of(c) == head}
+    return [(mine[dtypes_of(p)], p) for p in cols if impl_of(p) not in LIGHTQ_BACKENDS and dtypes_of(p) in mine]
+
+
+def cross_dtype_pairs(cols, head, total_seconds):
+    """(lightq column, peer column) pairs of one class but different dtypes: each lightq column of
+    `head` against a peer's fastest column of the class (ranked by total_seconds(column)) when that
+    is another type, and either the peer also runs the lightq column's type (so the pair shows what
+    the peer gains with its own faster type: lightq qs8 vs onednn qu8 beside onednn qs8) or lightq
+    has no column of the peer's type (no same-type pair to show instead)."""
+    mine = [c for c in cols if head_of(c) == head]
+    mine_dtypes = {dtypes_of(c) for c in mine}
+    peer_cols = [c for c in cols if impl_of(c) not in LIGHTQ_BACKENDS]
+    out = []
+    for impl in dict.fromkeys(impl_of(c) for c in peer_cols):
+        for cls in dict.fromkeys(dtype_class(dtypes_of(c)) for c in peer_cols if impl_of(c) == impl):
+            theirs = [c for c in peer_cols if impl_of(c) == impl and dtype_class(dtypes_of(c)) == cls]
+            fastest = min(theirs, key=total_seconds)
+            their_dtypes = {dtypes_of(c) for c in theirs}
+            for m in mine:
+                if dtype_class(dtypes_of(m)) != cls or dtypes_of(m) == dtypes_of(fastest):
+                    continue
+                if dtypes_of(m) in their_dtypes or dtypes_of(fastest) not in mine_dtypes:
+                    out.append((m, fastest))
+    return out
+
+
+def timed(r):
+    """True for a result with a time (not missing, not failed)."""
+    return bool(r and not r.error and r.seconds)
+
+
+def speed_ratio(lightq, peer):
+    """t(peer) / t(lightq) of two results, None where either is missing or failed."""
+    return peer.seconds / lightq.seconds if timed(lightq) and timed(peer) else None
+
+
 # ------------------------------------------------------------------------------------------
 # Sections
 # ------------------------------------------------------------------------------------------
@@ -412,18 +467,22 @@ def op_section(op, results, plots_dir, plot_notes):
             ratio_dtype.append((f"{head}: {dtypes} vs f32", f"{head} f32", c))
     # lightq against peers, same class: t(peer) / t(fastest lightq of that class, widest backend,
     # first compiler).
-    lightq_heads = sorted({c.split(" ", 1)[0] for c in cols if impl_of(c) in LIGHTQ_BACKENDS},
-                          key=lambda h: (LIGHTQ_BACKENDS.index(impl_of(h + " x")), tag_order(tag_of(h + " x"))))
-    widest = impl_of(lightq_heads[-1] + " x") if lightq_heads else None
-    best_head = [h for h in lightq_heads if impl_of(h + " x") == widest][0] if widest else None
-    best_impl = widest
+    best_head = best_lightq_head(cols)
+    best_impl = impl_of(best_head + " x") if best_head else None
     peer_cols = [c for c in cols if impl_of(c) not in LIGHTQ_BACKENDS]
+    ratio_same = []
     if best_head:
         for c in peer_cols:
             cls = dtype_class(dtypes_of(c))
-            mine = [x for x in cols if x.split(" ", 1)[0] == best_head and dtype_class(dtypes_of(x)) == cls]
+            mine = [x for x in cols if head_of(x) == best_head and dtype_class(dtypes_of(x)) == cls]
             if mine:
                 ratio_peer.append((f"{best_head} {cls} vs {c}", mine, c))
+        # Where lightq runs several types of a class (conv: qs8 and qu8), the fastest of the class
+        # hides which one met the peer: also each lightq type against the peer's same type.
+        for mine, c in same_dtype_pairs(cols, best_head):
+            cls = dtype_class(dtypes_of(c))
+            if sum(1 for x in cols if head_of(x) == best_head and dtype_class(dtypes_of(x)) == cls) > 1:
+                ratio_same.append((f"{mine} vs {c}", c, mine))
     # Compilers: t(other compiler) / t(first compiler) for the same backend and dtypes.
     tags = sorted({tag_of(c) for c in cols if tag_of(c)})
     if len(tags) > 1:
@@ -463,6 +522,8 @@ def op_section(op, results, plots_dir, plot_notes):
                 ratio_dtype)
     ratio_table("**lightq vs peers**: t(peer) / t(lightq's fastest dtype of the same class on its widest backend); "
                 "> 1: lightq is faster", ratio_peer)
+    ratio_table("**lightq vs peers, same dtypes**: t(peer) / t(lightq) for the same activation and weight "
+                "types on lightq's widest backend; > 1: lightq is faster", ratio_same)
     ratio_table("**g++ vs clang++**: t(clang++) / t(g++) for the same backend and dtypes: g++'s speed as a "
                 "fraction of clang++'s", ratio_compiler)
 
@@ -490,6 +551,89 @@ def op_section(op, results, plots_dir, plot_notes):
         out.append(f"![{title}]({path})")
     if pics:
         out.append("")
+    return "\n".join(out)
+
+
+# What a row of a family summary is called, singular and plural (default: case, cases).
+FAMILY_UNITS = {"conv": ("layer", "layers")}
+
+
+def case_families(ops, results):
+    """Families of ops that hold one case each, the case in the op's name (BM_conv/<layer>/<dtypes>/<impl>:
+    op conv/<layer>, no shape): {family: [ops]} for a family of two or more such ops."""
+    shapes = {}
+    for r in results:
+        if r.grammar:
+            shapes.setdefault(r.op, set()).add(r.shape)
+    families = {}
+    for op in ops:
+        if "/" in op and shapes.get(op) == {""}:
+            families.setdefault(op.split("/", 1)[0], []).append(op)
+    return {f: fam_ops for f, fam_ops in families.items() if len(fam_ops) > 1}
+
+
+def family_section(family, fam_ops, results):
+    """One row per op of the family, one column per lightq / peer pair: t(peer) / t(lightq) for the
+    same dtypes, and the cross pairs of cross_dtype_pairs; a count line per pair. Rows timed as a
+    sequence of cases (a `layers` counter above 1, e.g. the whole MobileNetV2 stack) are shown in
+    bold and not counted. None when there is no pair."""
+    results = [r for r in results if r.grammar and r.op in fam_ops]
+    cols = sorted({r.column for r in results}, key=column_sort_key)
+    cell = {(r.op, r.column): r for r in results}
+    head = best_lightq_head(cols)
+    if not head:
+        return None
+
+    def total_seconds(column):  # a peer's columns of one class, ranked over the ops all of them ran
+        theirs = [c for c in cols if impl_of(c) == impl_of(column) and
+                  dtype_class(dtypes_of(c)) == dtype_class(dtypes_of(column))]
+        common = [op for op in fam_ops if all(timed(cell.get((op, c))) for c in theirs)]
+        return sum(cell[(op, column)].seconds for op in common) if common else cols.index(column)
+
+    same = same_dtype_pairs(cols, head)
+    pairs = same + cross_dtype_pairs(cols, head, total_seconds)
+    cls_order = {"fp32": 0, "fp16": 1, "int8": 2, "other": 3}
+    pairs.sort(key=lambda p: (column_sort_key(p[1])[0], cls_order[dtype_class(dtypes_of(p[1]))], p not in same,
+                              dtypes_of(p[1]), dtypes_of(p[0])))
+    if not pairs:
+        return None
+    unit, units = FAMILY_UNITS.get(family, ("case", "cases"))
+
+    def is_sequence(op):
+        return any(r.counters.get("layers", 0) > 1 for r in results if r.op == op)
+
+    rows, counts, sequences = [], [[0, 0] for _ in pairs], []
+    for op in fam_ops:
+        name = op.split("/", 1)[1]
+        ratios = [speed_ratio(cell.get((op, mine)), cell.get((op, peer))) for mine, peer in pairs]
+        if not any(x is not None for x in ratios):
+            continue
+        if is_sequence(op):
+            sequences.append(name)
+            name = f"**{name}**"
+        else:
+            for count, x in zip(counts, ratios):
+                if x is not None:
+                    count[0] += x >= 1.0
+                    count[1] += 1
+        rows.append([name] + [fmt_ratio(x) if x is not None else "" for x in ratios])
+    if not rows:
+        return None
+    labels = [f"{mine} vs {peer}" for mine, peer in pairs]
+    if not any(of for _, of in counts):
+        sequences = []  # nothing counted: no line saying what was not
+    out = [f"t(peer) / t(lightq) for each {family} benchmark, lightq on its widest backend: the same "
+           "activation and weight types side by side (like with like), then a peer's faster type against "
+           f"lightq's where the peer runs both; > 1: lightq is faster. The {family} sections below hold "
+           "the times.\n"]
+    out.append(md_table([unit] + labels, rows))
+    out.append("")
+    for label, (_, peer), (won, of) in zip(labels, pairs, counts):
+        if of:
+            out.append(f"- {label}: lightq >= {impl_of(peer)} on {won} of {of} {units}")
+    if sequences:
+        out.append(f"- not counted (a sequence timed as one): {', '.join(sequences)}")
+    out.append("")
     return "\n".join(out)
 
 
@@ -678,7 +822,14 @@ def main(argv=None):
            "bench/README.md explains every column.", ""]
     md += ["## Machine and compiler", "", machine_section(contexts), ""]
     md += ["## Measured peaks", "", peaks_section(contexts), ""]
+    families = case_families(ops, results)
     for op in ops:
+        family = op.split("/", 1)[0]
+        if family in families and op == families[family][0]:
+            summary = family_section(family, families.pop(family), results)
+            if summary:
+                units = FAMILY_UNITS.get(family, ("case", "cases"))[1]
+                md += [f"## {family}: lightq vs peers, {units} side by side", "", summary]
         md += [f"## {op}", ""]
         md.append(op_section(op, [r for r in results if r.grammar and r.op == op], args.plots, plot_notes))
     other = [r for r in results if not r.grammar]

@@ -1,7 +1,10 @@
 // lightq conv2d benchmarks: the MobileNetV2 layers (224x224 input: every distinct 1x1 and
 // depthwise 3x3 s1/s2 layer), the ResNet-18 3x3 layers, and the whole MobileNetV2 conv stack as one
-// timed sequence; qs8 x qc8w (int8 out), fp16 weights x fp32, fp32. Batch 1, NHWC.
-//   BM_conv/<layer>/<qs8|f16w_f32|f32>/<backend>     BM_conv/mobilenet_v2_stack/<dtype>/<backend>
+// timed sequence; qs8 x qc8w (int8 activations, zero point 3 -> int8), qu8 x qc8w (uint8
+// activations, zero point 128 -> uint8; same weights, scales and bias), fp16 weights x fp32, fp32.
+// Batch 1, NHWC, ReLU6 fused. qs8 and qu8 sit beside oneDNN's qs8 and qu8 columns
+// (bench_conv_peers.cpp): each lightq int8 path against oneDNN's path of the same activation type.
+//   BM_conv/<layer>/<qs8|qu8|f16w_f32|f32>/<backend>     BM_conv/mobilenet_v2_stack/<dtype>/<backend>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -19,8 +22,13 @@ using namespace lightq::bench;
 using lightq::index_t;
 using backend = lightq::default_arch;
 
-enum class dtype { qs8, f16w_f32, f32 };
-const char* dtype_name(dtype d) { return d == dtype::qs8 ? "qs8" : d == dtype::f16w_f32 ? "f16w_f32" : "f32"; }
+enum class dtype { qs8, qu8, f16w_f32, f32 };
+constexpr dtype all_dtypes[] = {dtype::qs8, dtype::qu8, dtype::f16w_f32, dtype::f32};
+const char* dtype_name(dtype d) {
+  return d == dtype::qs8 ? "qs8" : d == dtype::qu8 ? "qu8" : d == dtype::f16w_f32 ? "f16w_f32" : "f32";
+}
+/// int8 weights (qc8w) and 8-bit activations: qs8 or qu8.
+bool quantized(dtype d) { return d == dtype::qs8 || d == dtype::qu8; }
 
 /// One layer ready to run: packed weights and its input / output buffers.
 struct prepared {
@@ -29,7 +37,8 @@ struct prepared {
   std::unique_ptr<lightq::conv2d_qc8w_weights<backend>> wq;
   std::unique_ptr<lightq::conv2d_f32_weights<backend>> wf;
   std::unique_ptr<lightq::conv2d_f16_weights<backend>> wh;
-  lightq::aligned_buffer<std::int8_t> xq, yq;
+  lightq::aligned_buffer<std::int8_t> xq, yq;   // qs8
+  lightq::aligned_buffer<std::uint8_t> xu, yu;  // qu8
   lightq::aligned_buffer<float> xf, yf;
   std::size_t packed_bytes = 0;
 
@@ -39,7 +48,7 @@ struct prepared {
     const std::size_t xn = static_cast<std::size_t>(l.h * l.w * l.c_in);
     const std::size_t yn = static_cast<std::size_t>(l.oh() * l.ow() * l.c_out);
     const lightq::extents_t<4> we{l.c_out, l.k, l.k, cg};
-    if (d == dtype::qs8) {
+    if (quantized(d)) {
       lightq::aligned_buffer<std::int8_t> w(wn);
       fill_random(w.data(), wn, -127, 127, seed);
       std::vector<float> scales(static_cast<std::size_t>(l.c_out), 0.002f);
@@ -47,9 +56,15 @@ struct prepared {
       wq = std::make_unique<lightq::conv2d_qc8w_weights<backend>>(lightq::tensor_view<const std::int8_t, 4>(w.data(), we),
                                                                   scales, bias, l.params());
       packed_bytes = wq->packed_bytes();
-      xq = lightq::aligned_buffer<std::int8_t>(xn);
-      fill_random(xq.data(), xn, -128, 127, seed + 1);
-      yq = lightq::aligned_buffer<std::int8_t>(yn);
+      if (d == dtype::qs8) {
+        xq = lightq::aligned_buffer<std::int8_t>(xn);
+        fill_random(xq.data(), xn, -128, 127, seed + 1);
+        yq = lightq::aligned_buffer<std::int8_t>(yn);
+      } else {
+        xu = lightq::aligned_buffer<std::uint8_t>(xn);
+        fill_random(xu.data(), xn, 0, 255, seed + 1);
+        yu = lightq::aligned_buffer<std::uint8_t>(yn);
+      }
     } else {
       lightq::aligned_buffer<float> w(wn);
       fill_random(w.data(), wn, -1, 1, seed);
@@ -76,6 +91,10 @@ struct prepared {
     if (d == dtype::qs8) {
       lightq::conv2d(lightq::tensor_view<const std::int8_t, 4>(xq.data(), xe), {0.05f, 3}, *wq,
                      lightq::tensor_view<std::int8_t, 4>(yq.data(), ye), {0.1f, -5}, lightq::conv2d_activation::relu6(), &ctx);
+    } else if (d == dtype::qu8) {
+      lightq::conv2d(lightq::tensor_view<const std::uint8_t, 4>(xu.data(), xe), {0.05f, 128}, *wq,
+                     lightq::tensor_view<std::uint8_t, 4>(yu.data(), ye), {0.1f, 128}, lightq::conv2d_activation::relu6(),
+                     &ctx);
     } else if (d == dtype::f32) {
       lightq::conv2d(lightq::tensor_view<const float, 4>(xf.data(), xe), *wf, lightq::tensor_view<float, 4>(yf.data(), ye),
                      lightq::conv2d_activation::relu6(), &ctx);
@@ -84,11 +103,11 @@ struct prepared {
                      lightq::conv2d_activation::relu6(), &ctx);
     }
   }
-  double act_bytes() const { return d == dtype::qs8 ? 1.0 : 4.0; }
+  double act_bytes() const { return quantized(d) ? 1.0 : 4.0; }
   double io_bytes() const {
     return act_bytes() * double(l.h * l.w * l.c_in + l.oh() * l.ow() * l.c_out) + double(packed_bytes);
   }
-  double model_bytes() const { return l.weight_count() * (d == dtype::qs8 ? 1.0 : d == dtype::f16w_f32 ? 2.0 : 4.0); }
+  double model_bytes() const { return l.weight_count() * (quantized(d) ? 1.0 : d == dtype::f16w_f32 ? 2.0 : 4.0); }
 };
 
 index_t bench_threads() {
@@ -96,7 +115,7 @@ index_t bench_threads() {
   return env ? std::max<index_t>(1, std::atol(env)) : 1;
 }
 
-peak_kind peak_of(dtype d) { return d == dtype::qs8 ? peak_kind::int8 : peak_kind::fp32; }
+peak_kind peak_of(dtype d) { return quantized(d) ? peak_kind::int8 : peak_kind::fp32; }
 
 void register_layer(const layer& l, dtype d) {
   const std::string name = "BM_conv/" + l.name + "/" + dtype_name(d) + "/" + backend_name();
@@ -145,9 +164,9 @@ void register_stack(dtype d) {
 }
 
 const bool registered = [] {
-  for (dtype d : {dtype::qs8, dtype::f16w_f32, dtype::f32}) register_stack(d);
+  for (dtype d : all_dtypes) register_stack(d);
   for (const layer& l : distinct_layers())
-    for (dtype d : {dtype::qs8, dtype::f16w_f32, dtype::f32}) register_layer(l, d);
+    for (dtype d : all_dtypes) register_layer(l, d);
   return true;
 }();
 

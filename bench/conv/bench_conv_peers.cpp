@@ -2,11 +2,14 @@
 // the conv executables beside lightq's own so one run holds both columns:
 //   BM_conv/<layer>/<dtype>/<onednn|xnnpack>     BM_conv/mobilenet_v2_stack/<dtype>/<peer>
 // dtypes: xnnpack qs8 (int8 activations with a zero point x qc8 per-channel weights -> int8,
-// lightq's qs8 exactly), onednn qu8 (uint8 activations, zero point 0, x s8 per-channel weights ->
-// s8: oneDNN's native int8 convolution), and f32 for both. Same activation as lightq's (ReLU6,
-// fused), batch 1, NHWC, "same" padding, one thread. Weight packing / reorders and XNNPACK's
-// setup happen once, outside the timed loop. oneDNN's ISA is capped at AVX-512 VNNI (no AMX) unless
-// DNNL_MAX_CPU_ISA is set; each benchmark's label names the implementation oneDNN picked.
+// lightq's qs8 exactly); onednn qs8 (int8 activations, zero point 0, x s8 per-channel weights ->
+// s8: against lightq's qs8, like with like; oneDNN shifts s8 activations by 128 in its kernel,
+// as lightq does) and onednn qu8 (uint8 activations, zero point 0, x s8 per-channel weights -> s8:
+// oneDNN's fastest int8 convolution, no shift; against lightq's qu8); and f32 for both. Same
+// activation as lightq's (ReLU6, fused), batch 1, NHWC, "same" padding, one thread. Weight
+// packing / reorders and XNNPACK's setup happen once, outside the timed loop. oneDNN's ISA is
+// capped at AVX-512 VNNI (no AMX) unless DNNL_MAX_CPU_ISA is set; each benchmark's label names
+// the implementation oneDNN picked.
 //
 // As for the GEMM peers, they run only in the executable of the best backend this CPU supports;
 // LIGHTQ_BENCH_PEERS=1 runs them in every backend's executable, LIGHTQ_BENCH_PEERS=0 in none.
@@ -14,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,18 +56,17 @@ struct peer_conv {
 };
 
 enum class peer { onednn, xnnpack };
-enum class dtype { int8, f32 };
+/// qs8: int8 activations (zero point 0 for oneDNN, 3 for XNNPACK); qu8: uint8 activations
+/// (oneDNN only, zero point 0).
+enum class dtype { qs8, qu8, f32 };
 
-const char* dtype_name(peer p, dtype d) {
-  if (d == dtype::f32) return "f32";
-  return p == peer::onednn ? "qu8" : "qs8";
-}
+const char* dtype_name(dtype d) { return d == dtype::qs8 ? "qs8" : d == dtype::qu8 ? "qu8" : "f32"; }
 const char* peer_name(peer p) { return p == peer::onednn ? "onednn" : "xnnpack"; }
 
 std::unique_ptr<peer_conv> make_peer_conv(const layer& l, peer p, dtype d, std::uint64_t seed) {
   auto c = std::make_unique<peer_conv>();
   c->l = l;
-  c->integer = d == dtype::int8;
+  c->integer = d != dtype::f32;
   const auto wn = static_cast<std::size_t>(l.c_out * l.k * l.k * (l.c_in / l.groups));
   const auto xn = static_cast<std::size_t>(l.h * l.w * l.c_in), yn = static_cast<std::size_t>(l.oh() * l.ow() * l.c_out);
   const std::size_t elem = c->integer ? 1 : 4;
@@ -75,7 +78,7 @@ std::unique_ptr<peer_conv> make_peer_conv(const layer& l, peer p, dtype d, std::
   if (c->integer) {
     wq = aligned_buffer<std::int8_t>(wn);
     fill_random(wq.data(), wn, -127, 127, seed);
-    if (p == peer::onednn)
+    if (d == dtype::qu8)
       fill_random(c->x.data(), xn, 0, 255, seed + 1);
     else
       fill_random(reinterpret_cast<std::int8_t*>(c->x.data()), xn, -128, 127, seed + 1);
@@ -97,9 +100,10 @@ std::unique_ptr<peer_conv> make_peer_conv(const layer& l, peer p, dtype d, std::
     g.pad_top = pt, g.pad_bottom = pb, g.pad_left = pl, g.pad_right = pr;
     std::shared_ptr<dnn::convolution> op;
     if (c->integer) {
-      // u8 input with zero point 0, s8 output with zero point 0: ReLU6 is a clip to [0, 6 / s_out].
+      // u8 or s8 input with zero point 0, s8 output with zero point 0: ReLU6 is a clip to [0, 6 / s_out].
       const std::vector<float> scales(static_cast<std::size_t>(l.c_out), input_scale * weight_scale / output_scale);
-      op = dnn::convolution::int8(g, wq.data(), scales, ibias.data(), 0.0f, 6.0f / output_scale);
+      const auto src = d == dtype::qu8 ? dnnl::memory::data_type::u8 : dnnl::memory::data_type::s8;
+      op = dnn::convolution::int8(g, src, wq.data(), scales, ibias.data(), 0.0f, 6.0f / output_scale);
     } else {
       op = dnn::convolution::f32(g, wf.data(), fbias.data(), 0.0f, 6.0f);
     }
@@ -136,7 +140,7 @@ std::unique_ptr<peer_conv> make_peer_conv(const layer& l, peer p, dtype d, std::
 }
 
 void register_layer(const layer& l, peer p, dtype d) {
-  const std::string name = "BM_conv/" + l.name + "/" + dtype_name(p, d) + "/" + peer_name(p);
+  const std::string name = "BM_conv/" + l.name + "/" + dtype_name(d) + "/" + peer_name(p);
   benchmark::RegisterBenchmark(name.c_str(), [l, p, d, name](benchmark::State& state) {
     auto& c = cached_fixture<std::unique_ptr<peer_conv>>(name, [&] { return make_peer_conv(l, p, d, 7); });
     if (!c->valid) {
@@ -157,7 +161,7 @@ void register_layer(const layer& l, peer p, dtype d) {
 }
 
 void register_stack(peer p, dtype d) {
-  const std::string name = std::string("BM_conv/mobilenet_v2_stack/") + dtype_name(p, d) + "/" + peer_name(p);
+  const std::string name = std::string("BM_conv/mobilenet_v2_stack/") + dtype_name(d) + "/" + peer_name(p);
   benchmark::RegisterBenchmark(name.c_str(), [p, d, name](benchmark::State& state) {
     using stack = std::vector<std::unique_ptr<peer_conv>>;
     auto& s = cached_fixture<stack>(name, [&] {
@@ -182,16 +186,16 @@ void register_stack(peer p, dtype d) {
       bytes += c->io_bytes();
       model += c->model_bytes();
     }
-    report(state, ops, bytes, d == dtype::int8 ? peak_kind::int8 : peak_kind::fp32);
+    report(state, ops, bytes, d == dtype::f32 ? peak_kind::fp32 : peak_kind::int8);
     set_model_bytes(state, model);
     state.counters["layers"] = double(s.size());
   })->Unit(benchmark::kMillisecond);
 }
 
-void register_peer(peer p) {
-  for (dtype d : {dtype::int8, dtype::f32}) register_stack(p, d);
+void register_peer(peer p, std::initializer_list<dtype> dtypes) {
+  for (dtype d : dtypes) register_stack(p, d);
   for (const layer& l : distinct_layers())
-    for (dtype d : {dtype::int8, dtype::f32}) register_layer(l, p, d);
+    for (dtype d : dtypes) register_layer(l, p, d);
 }
 
 const bool registered = [] {
@@ -199,17 +203,18 @@ const bool registered = [] {
 #if defined(LIGHTQ_BENCH_HAVE_DNNL)
   const std::string cap = peers::onednn::cap_isa_at_avx512_vnni();
   benchmark::AddCustomContext("lightq_peer_onednn_conv",
-                              peers::onednn::init() + "; convolution primitives: u8 x s8 (per-channel output scales) -> "
-                                                      "s8 and f32, NHWC activations, weights in the primitive's layout" +
+                              peers::onednn::init() + "; convolution primitives: u8 x s8 (qu8) and s8 x s8 (qs8; "
+                                                      "activations zero point 0, per-channel output scales) -> s8, "
+                                                      "and f32; NHWC activations, weights in the primitive's layout" +
                                   (cap.empty() ? std::string(" (ISA as DNNL_MAX_CPU_ISA says)")
                                                : "; ISA capped at " + cap + " (no AMX; DNNL_MAX_CPU_ISA overrides)"));
-  register_peer(peer::onednn);
+  register_peer(peer::onednn, {dtype::qu8, dtype::qs8, dtype::f32});
 #endif
 #if defined(LIGHTQ_BENCH_HAVE_XNNPACK)
   if (peers::xnnpack::init()) {
     benchmark::AddCustomContext("lightq_peer_xnnpack_conv",
                                 "Debian 2022 snapshot; convolution2d_nhwc_qc8 and _f32 (depthwise through groups)");
-    register_peer(peer::xnnpack);
+    register_peer(peer::xnnpack, {dtype::qs8, dtype::f32});
   }
 #endif
   return true;

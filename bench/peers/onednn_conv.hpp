@@ -1,10 +1,12 @@
 // oneDNN peer: int8 and fp32 2D convolution primitives (C++ API of oneDNN 2.x), NHWC.
 //
-// int8: u8 activations (zero point 0), s8 weights with one scale per output channel, s32 bias,
-// s8 output; per-channel output scales and a clip post-op (the fused activation in output
-// units). fp32: f32 everywhere, same post-op. Weights are given as lightq holds them
-// ([C_out, KH, KW, C_in / groups]) and reordered once, at creation, into the layout the
-// primitive asks for (format `any`); activations stay NHWC (the layout lightq benchmarks).
+// int8: u8 or s8 activations (zero point 0), s8 weights with one scale per output channel, s32
+// bias, s8 output; per-channel output scales and a clip post-op (the fused activation in output
+// units). With s8 activations oneDNN's VNNI kernels add 128 to every activation (vpdpbusd takes
+// u8 x s8) and subtract 128 * sum(w) per channel; u8 activations go in as they are. fp32: f32
+// everywhere, same post-op. Weights are given as lightq holds them ([C_out, KH, KW, C_in /
+// groups]) and reordered once, at creation, into the layout the primitive asks for (format
+// `any`); activations stay NHWC (the layout lightq benchmarks).
 // Runs on the calling thread (OpenMP set to one thread). Available when LIGHTQ_BENCH_HAVE_DNNL
 // is defined (bench/CMakeLists.txt).
 #pragma once
@@ -48,13 +50,14 @@ struct conv_geometry {
 /// caller-owned NHWC buffers. valid() is false when oneDNN rejects the configuration.
 class convolution {
  public:
-  /// int8: x u8 NHWC, weights s8 [C_out, KH, KW, C_in/groups], per-channel output scales
-  /// (s_in * s_w[c] / s_out), s32 bias (C_out), y s8 NHWC clipped to [lo, hi] (output units).
-  static std::unique_ptr<convolution> int8(const conv_geometry& g, const std::int8_t* weights,
-                                           const std::vector<float>& output_scales, const std::int32_t* bias, float lo,
-                                           float hi) {
-    return make(g, dnnl::memory::data_type::u8, dnnl::memory::data_type::s8, dnnl::memory::data_type::s32,
-                dnnl::memory::data_type::s8, weights, bias, &output_scales, lo, hi);
+  /// int8: x NHWC of type `src` (u8 or s8, zero point 0), weights s8 [C_out, KH, KW, C_in/groups],
+  /// per-channel output scales (s_in * s_w[c] / s_out), s32 bias (C_out), y s8 NHWC clipped to
+  /// [lo, hi] (output units).
+  static std::unique_ptr<convolution> int8(const conv_geometry& g, dnnl::memory::data_type src,
+                                           const std::int8_t* weights, const std::vector<float>& output_scales,
+                                           const std::int32_t* bias, float lo, float hi) {
+    using dt = dnnl::memory::data_type;
+    return make(g, src, dt::s8, dt::s32, dt::s8, weights, bias, &output_scales, lo, hi);
   }
 
   /// fp32: x, weights [C_out, KH, KW, C_in/groups], bias (C_out) and y fp32, y clipped to [lo, hi].

@@ -116,6 +116,53 @@ TEST_CASE("conv2d q8 strided (non-contiguous) views and threads") {
   }
 }
 
+TEST_CASE("conv2d qu8 1x1 reads evenly spaced pixel rows in place") {
+  // uint8 activations with K a multiple of 4 are read by the VNNI kernel where they lie (no
+  // packing); pixels spaced wider than C_in (a channel slice of a wider tensor), full tiles and
+  // a tail, K over one K slice, one and three threads. The other backends pack: same results.
+  auto rng = make_rng(91);
+  struct shape {
+    index_t n, h, w, c_in, c_out, pixel_stride;
+  };
+  const shape shapes[] = {{1, 5, 7, 40, 40, 45}, {2, 3, 5, 8, 17, 8}, {1, 5, 7, 1100, 20, 1103}, {1, 6, 6, 64, 48, 64},
+                          {1, 1, 13, 12, 33, 15}};
+  for (const shape& sh : shapes) {
+    const conv_case c{sh.n, sh.h, sh.w, sh.c_in, sh.c_out, 1, 1, conv2d_params{}};
+    CAPTURE(c.to_string());
+    CAPTURE(sh.pixel_stride);
+    const q8_problem prob = make_q8_problem<std::uint8_t>(rng, c);
+    const extents_t<4> ie{c.n, c.h, c.w, c.c_in};
+    const index_t ps = sh.pixel_stride;
+    const extents_t<4> is{c.h * c.w * ps, c.w * ps, ps, 1};
+    const auto xb = random_ints<std::uint8_t>(rng, static_cast<std::size_t>(c.n * is[0]), 0, 255);
+    const tensor_view<const std::uint8_t, 4> in(xb.data(), ie, is);
+    const tensor_view<const std::int8_t, 4> wv(prob.weights.data(), {c.c_out, 1, 1, c.c_in});
+    const conv2d_qc8w_weights<test_arch> packed(wv, prob.scales, prob.bias, c.p);
+    const extents_t<4> oe = conv2d_output_extents(ie, packed);
+    const auto count = static_cast<std::size_t>(element_count<4>(oe));
+    const vector_view<const float> sv(prob.scales.data(), {c.c_out});
+    const vector_view<const std::int32_t> bv(prob.bias.data(), {c.c_out});
+    std::vector<std::uint8_t> want(count);
+    reference::conv2d_q8<std::uint8_t>(in, prob.in_q, wv, sv, bv, tensor_view<std::uint8_t, 4>(want.data(), oe), prob.out_q,
+                                       c.p, conv2d_activation::relu());
+    std::vector<float> fwant(count);
+    reference::conv2d_q8<std::uint8_t>(in, prob.in_q, wv, sv, bv, tensor_view<float, 4>(fwant.data(), oe), c.p,
+                                       conv2d_activation::none());
+    for (index_t threads : {1, 3}) {
+      CAPTURE(threads);
+      context ctx(threads);
+      guarded_buffer<std::uint8_t> got(count);
+      conv2d(in, prob.in_q, packed, tensor_view<std::uint8_t, 4>(got.data(), oe), prob.out_q, conv2d_activation::relu(), &ctx);
+      REQUIRE(got.intact());
+      CHECK(std::memcmp(got.data(), want.data(), count) == 0);
+      guarded_buffer<float> fgot(count);
+      conv2d(in, prob.in_q, packed, tensor_view<float, 4>(fgot.data(), oe), conv2d_activation::none(), &ctx);
+      REQUIRE(fgot.intact());
+      CHECK(std::memcmp(fgot.data(), fwant.data(), count * sizeof(float)) == 0);
+    }
+  }
+}
+
 TEST_CASE("conv2d q8 zero-sized batch is a no-op") {
   const std::vector<std::int8_t> wt(3 * 3 * 3 * 4, 1);
   const conv2d_qc8w_weights<test_arch> packed(tensor_view<const std::int8_t, 4>(wt.data(), {4, 3, 3, 3}),

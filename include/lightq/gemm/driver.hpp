@@ -31,6 +31,9 @@ template <class Kernel>
 struct gemm_job {
   index_t m = 0, n = 0, k_padded = 0;
   const typename Kernel::a_type* a = nullptr;
+  /// 0: `a` is packed (a_layout panels). > 0 (kernel_direct_a_v kernels): `a` is A as it is,
+  /// rows a_stride elements apart, k_padded elements each (run_gemm_job_direct).
+  index_t a_stride = 0;
   const typename Kernel::w_type* w = nullptr;
   gemm_output_tile out;
   std::size_t out_element_size = 4;  ///< unused (the output kind implies it); kept for callers
@@ -113,7 +116,8 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
   if (job.m == 0 || job.n == 0) return;
   // Small M (GEMV-like, one row panel): no K blocking, so each weight panel streams from memory
   // start to end in one pass (the A panel is at most MR x K and stays in cache).
-  const index_t kc_block = job.m <= MR ? std::max<index_t>(job.k_padded, 1) : Kernel::kc_block;
+  // (Not for unpacked A: the kernel packs the rows of a tail tile on its stack, kc_block deep.)
+  const index_t kc_block = job.m <= MR && job.a_stride == 0 ? std::max<index_t>(job.k_padded, 1) : Kernel::kc_block;
   const index_t k_blocks = std::max<index_t>(1, divide_round_up(job.k_padded, kc_block));
   const index_t row_tiles = divide_round_up(job.m, MR), col_tiles = divide_round_up(job.n, NR);
   const gemm_task_grid grid = gemm_grid_for(ctx, row_tiles, col_tiles, MR, NR);
@@ -163,7 +167,12 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
             args.rows = std::min(MR, job.m - i0);
             args.cols = std::min(NR, job.n - j0);
             args.kc = kc;
-            args.a = a_rows + ((i0 - mb0) / MR) * a_panel + kb * MR;
+            if (job.a_stride == 0) {
+              args.a = a_rows + ((i0 - mb0) / MR) * a_panel + kb * MR;
+            } else {
+              args.a = job.a + i0 * job.a_stride + kb;
+              args.a_stride = job.a_stride;
+            }
             args.w = job.w + (j0 / NR) * w_panel + kb * NR;
             args.accumulate = !first;
             args.partial = partial ? partial + (i0 - mb0) * nc + (j0 - nb0) : nullptr;
@@ -190,9 +199,20 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
       index_t unused = 0;
       for (index_t nb0 = c_begin; nb0 < c_end; nb0 += nc)
         for (index_t mb0 = r_begin; mb0 < r_end; mb0 += mc)
-          block(job.a + (mb0 / MR) * a_panel, mb0, std::min(r_end, mb0 + mc), nb0, std::min(c_end, nb0 + nc), unused);
+          block(job.a_stride == 0 ? job.a + (mb0 / MR) * a_panel : job.a, mb0, std::min(r_end, mb0 + mc), nb0, std::min(c_end, nb0 + nc), unused);
     }
   });
+}
+
+/// Runs the job on activations x[M, K] read in place by the kernel (no packing pass): x must
+/// already be in the kernel's A encoding with unit column stride, and K a multiple of KR (so
+/// job.k_padded == K and no row is read past its end). Only for kernel_direct_a_v kernels.
+template <class Kernel>
+void run_gemm_job_direct(gemm_job<Kernel> job, context& ctx, const matrix_view<const typename Kernel::a_type>& x) {
+  static_assert(kernel_direct_a_v<Kernel>, "the kernel reads packed activations only");
+  job.a = x.data();
+  job.a_stride = std::max<index_t>(x.stride(0), 1);
+  run_gemm_job(job, ctx);
 }
 
 /// Packs the activations x[M, K] with `pack(rows_view, dst)` and runs the job on them: A packed

@@ -94,6 +94,10 @@ struct gemm_tile_args {
   index_t cols = 0;            ///< 1..NR columns of C to produce
   index_t kc = 0;              ///< K of this slice: a multiple of KR, may be 0
   const void* a = nullptr;     ///< packed A panel slice: blocked_panel_layout<MR, KR>, kc deep
+  index_t a_stride = 0;        ///< 0: `a` is that packed panel. > 0 (kernels with direct_a only):
+                               ///< `a` is row 0 of the tile's activations as they are, already
+                               ///< in a_type's encoding, K contiguous, row r at a + r * a_stride;
+                               ///< the kernel reads rows < `rows` and kc elements of each, no more
   const void* w = nullptr;     ///< packed W panel slice: the kernel's w_layout, kc deep
   bool accumulate = false;     ///< start from `partial` (an earlier K slice) instead of zero
   Acc* partial = nullptr;      ///< raw accumulators when `out` is null or `accumulate` is set
@@ -121,10 +125,25 @@ struct gemm_tile_args {
 ///   static constexpr index_t kc_block, mc_block, nc_block;  // cache blocking (kc_block % kr == 0,
 ///                                           // mc_block % mr == 0, nc_block % nr == 0)
 ///   static void run(const gemm_tile_args<acc_type>& args) noexcept;
+///   static constexpr bool direct_a;         // optional: run() also reads unpacked activations
+///                                           // (args.a_stride > 0); see kernel_direct_a_v
 ///
 /// Kernels are stateless: no allocation, no threads, no statics, no validation.
 /// Finishing a tile (args.out set) goes through detail::finish_gemm_tile<Arch>, shared by all.
 template <class Arch, class A, class W>
 struct gemm_kernel;  // undefined: the registry falls back to the closest available backend
+
+namespace detail {
+template <class Kernel, class = void>
+struct kernel_direct_a : std::false_type {};
+template <class Kernel>
+struct kernel_direct_a<Kernel, std::void_t<decltype(Kernel::direct_a)>> : std::bool_constant<Kernel::direct_a> {};
+}  // namespace detail
+
+/// True when Kernel::run reads activations in place (gemm_tile_args::a_stride): a caller whose
+/// activations are already in the kernel's encoding (uint8 for the VNNI kernel: qu8) and whose
+/// K needs no padding can skip packing A.
+template <class Kernel>
+inline constexpr bool kernel_direct_a_v = detail::kernel_direct_a<Kernel>::value;
 
 }  // namespace lightq

@@ -99,6 +99,17 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
     job.out = stage;
     job.out.data = out.data();
     job.out.row_stride = out.stride(2);
+    // Activations already in the kernel's encoding (uint8 for VNNI: qu8) with K needing no
+    // padding, and at most 8 column tiles: the kernel reads the pixel rows in place, no
+    // packing pass. A/B on the MobileNetV2 1x1 layers (qu8, one thread): N = 16..32 +24..32%,
+    // N = 64..160 +2..15%; N >= 384 (the pass shared by 12+ column tiles) 1-2% slower in
+    // place, so those keep packing, as do images of fewer pixels than one full tile.
+    if constexpr (kernel_direct_a_v<Kernel> && std::is_same_v<T, A>) {
+      if (shift == 0 && kp == s.c_in && pixels > MR && s.c_out <= 8 * NR) {
+        run_gemm_job_direct(job, ctx, x);
+        return;
+      }
+    }
     // A packed row block by row block by the task that multiplies it (still in cache), or up
     // front when it is one block.
     run_gemm_job_packing(job, ctx, x, [&](const matrix_view<const T>& rows, A* dst) { conv_pack_rows<Kernel>(rows, kp, shift, dst); },

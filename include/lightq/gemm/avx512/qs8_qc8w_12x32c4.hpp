@@ -97,10 +97,13 @@ constexpr index_t vnni_a_block = 64;
 /// 32 x 4 bytes per K group. Per group: two weight loads, one broadcast per row, two vpdpbusd per
 /// row (24 per 14 loads, ~89% of the vpdpbusd peak in L1 where an 8-row tile reaches ~84%).
 /// `Half`: the tile has at most 16 columns (N = 16, or the last block of N = 16 mod 32), so only
-/// the first weight vector is used: one vpdpbusd per row and group instead of two. The
-/// accumulators are named variables (not an array) so that no compiler keeps them in memory.
-template <int Rows, bool Half>
+/// the first weight vector is used: one vpdpbusd per row and group instead of two. `Direct`
+/// (12 rows only): A is read in place, row r at args.a + r * args.a_stride (a 1x1 convolution's
+/// uint8 pixels: no packing pass). The accumulators are named variables (not an array) so that
+/// no compiler keeps them in memory.
+template <int Rows, bool Half, bool Direct = false>
 LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& args) noexcept {
+  static_assert(!Direct || Rows == 12, "tail tiles of unpacked A go through a stack panel");
   LIGHTQ_VNNI_ACC(c0_0, "zmm8");   LIGHTQ_VNNI_ACC(c0_1, "zmm9");
   LIGHTQ_VNNI_ACC(c1_0, "zmm10");  LIGHTQ_VNNI_ACC(c1_1, "zmm11");
   LIGHTQ_VNNI_ACC(c2_0, "zmm12");  LIGHTQ_VNNI_ACC(c2_1, "zmm13");
@@ -156,7 +159,11 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
   // fall back to ~92%.
   constexpr index_t prefetch_distance = 2048;
   index_t k_begin = 0;
-  if constexpr (Rows == 1) {
+  // Where row r of the current K block starts, relative to the block: 64 bytes apart in the
+  // packed panel, a_stride apart in place; and how far the next block is.
+  [[maybe_unused]] const index_t a_row_step = Direct ? args.a_stride : vnni_a_block;
+  constexpr index_t a_block_step = Direct ? vnni_a_block : 12 * vnni_a_block;
+  if constexpr (Rows == 1 && !Direct) {
     if (args.row0 == 0) {
       // A one-row job (a GEMV, weights streaming from memory). Its activation row is 64 bytes
       // in every 768 of the panel (row 0 of each 12-row K block): read in place, each of those
@@ -183,10 +190,10 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
       k_begin = args.kc;
     }
   }
-  for (index_t k0 = k_begin; k0 < args.kc; k0 += vnni_a_block, a += 12 * vnni_a_block) {
+  for (index_t k0 = k_begin; k0 < args.kc; k0 += vnni_a_block, a += a_block_step) {
     const std::uint8_t* ab = a;
     index_t groups = std::min(args.kc - k0, vnni_a_block) / 4;
-    if constexpr (Rows == 1) {
+    if constexpr (Rows == 1 && !Direct) {
       const bool cached = args.row0 > 0;
       // One row below other rows (the last pixel of a 7x7 image: its weight panel was just read
       // by the tiles above, so it is in cache): the two accumulators would be two chains of
@@ -219,7 +226,7 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
 #define LIGHTQ_DOT_ROW(r)                              \
   if constexpr (Rows > r) {                            \
     std::int32_t a4;                                   \
-    __builtin_memcpy(&a4, ab + vnni_a_block * r, 4);   \
+    __builtin_memcpy(&a4, ab + a_row_step * r, 4);     \
     const __m512i av = _mm512_set1_epi32(a4);          \
     LIGHTQ_VPDPBUSD(c##r##_0, av, b0);                 \
     if constexpr (!Half) LIGHTQ_VPDPBUSD(c##r##_1, av, b1); \
@@ -315,7 +322,13 @@ struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
   static constexpr index_t kc_block = 1024, mc_block = 24 * mr, nc_block = 16 * nr;
   static_assert(kc_block % detail::vnni_a_block == 0, "K slices start on an activation block");
 
+  static constexpr bool direct_a = true;  // args.a_stride > 0: uint8 activations read in place
+
   static void run(const gemm_tile_args<std::int32_t>& args) noexcept {
+    if (args.a_stride != 0) {
+      run_direct(args);
+      return;
+    }
     if (args.cols <= 16)
       dispatch_rows<true>(args);
     else
@@ -323,6 +336,30 @@ struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
   }
 
  private:
+  // Unpacked A: a full tile reads the rows in place; a tail tile (fewer than 12 rows) copies
+  // its rows into a panel on the stack first (kc <= kc_block: the driver slices K for unpacked
+  // A) and runs the packed tile, so only two tiles are instantiated twice.
+  static void run_direct(const gemm_tile_args<std::int32_t>& args) noexcept {
+    if (args.rows == 12) {
+      if (args.cols <= 16)
+        detail::vnni_12x32c4_tile<12, true, true>(args);
+      else
+        detail::vnni_12x32c4_tile<12, false, true>(args);
+      return;
+    }
+    alignas(64) std::uint8_t panel[12 * kc_block];
+    const auto* a = static_cast<const std::uint8_t*>(args.a);
+    const index_t kc = std::min(args.kc, kc_block);
+    for (index_t r = 0; r < args.rows; ++r)
+      for (index_t k0 = 0; k0 < kc; k0 += detail::vnni_a_block)
+        __builtin_memcpy(panel + k0 * 12 + r * detail::vnni_a_block, a + r * args.a_stride + k0,
+                         static_cast<std::size_t>(std::min<index_t>(detail::vnni_a_block, kc - k0)));
+    gemm_tile_args<std::int32_t> packed = args;
+    packed.a = panel;
+    packed.a_stride = 0;
+    run(packed);
+  }
+
   template <bool Half>
   static void dispatch_rows(const gemm_tile_args<std::int32_t>& args) noexcept {
     switch (args.rows) {

@@ -120,6 +120,22 @@ inline std::vector<conv_case> conv_sweep() {
   add(1, 5, 7, 1100, 20, 1, 1, conv2d_params{});
   add(1, 6, 7, 24, 16, 3, 3, conv2d_params::same(1));
   add(1, 5, 4, 128, 24, 3, 3, conv2d_params::same(2));
+  // C_in a multiple of 64, one group, stride 1, N <= 128, more pixels than a 12-row tile: the
+  // VNNI kernel reads the windows in place in a padded copy (an indirection buffer). Tiles
+  // across output rows and images, dilation and uneven padding (window spans clipped to what is
+  // read), K over one K slice (1152), N past two column tiles; and stride 2 and a 1x1 stride 2
+  // beside them (the im2col path).
+  add(2, 5, 7, 64, 33, 3, 3, conv2d_params::same(1));
+  {
+    conv2d_params p;
+    p.dilation_h = 2;
+    p.dilation_w = 3;
+    p.padding = {0, 3, 2, 1};
+    add(1, 9, 10, 64, 16, 3, 3, p);
+  }
+  add(1, 6, 7, 128, 70, 3, 3, conv2d_params::same(1));
+  add(1, 11, 10, 64, 20, 3, 3, conv2d_params::same(2));
+  add(1, 9, 9, 64, 24, 1, 1, conv2d_params::padded(0, 2));
   return cases;
 }
 

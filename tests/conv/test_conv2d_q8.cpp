@@ -84,8 +84,9 @@ TEST_CASE("conv2d q8 strided (non-contiguous) views and threads") {
                              {2, 9, 7, 12, 20, 3, 3, conv2d_params::padded(1, 1)},
                              {2, 9, 7, 12, 40, 1, 1, conv2d_params::padded(0, 1)},
                              {2, 9, 7, 12, 40, 1, 1, conv2d_params::padded(0, 1)},
-                             {1, 6, 9, 70, 70, 3, 3, conv2d_params::same(1, 70)}};
-  for (int which = 0; which < 5; ++which) {
+                             {1, 6, 9, 70, 70, 3, 3, conv2d_params::same(1, 70)},
+                             {2, 9, 7, 64, 20, 3, 3, conv2d_params::same(1)}};  // windows read in place
+  for (int which = 0; which < 6; ++which) {
     const conv_case& c = cases[which];
     const bool dense_input = which == 3;
     CAPTURE(c.to_string());

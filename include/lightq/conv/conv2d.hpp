@@ -161,13 +161,14 @@ void conv2d_q8(const tensor_view<const T, 4>& input, const conv2d_quantization& 
     // The GEMM output stage: v = acc - (zx + shift) * column_sum + bias (folded into bias[]),
     // then requantize_fp32(v, scale[c]) or, for fp32 outputs, float(v) * (s_in * s_w[c]) (times
     // a row scale of 1, plus 0: the same bits) and the clamp.
-    // Row arrays for every row of a call (a tile, or all pixels when a 1x1 is one GEMM): only
+    // Row arrays for every row of a call (a tile, or all pixels when the convolution is one
+    // GEMM: a 1x1, or windows read in place): only
     // fp32 outputs read them (row scales of 1); int8 outputs use the column offsets alone.
     std::int32_t* row_zero_points = nullptr;
     float* row_scales = nullptr;
     if constexpr (std::is_same_v<Out, float>) {
       const index_t rows = std::max(conv_tile_pixels<kernel>(info.kq * kernel::kr, s.output_pixels()),
-                                    s.pointwise() ? s.output_pixels() : index_t{0});
+                                    s.pointwise() || conv_reads_windows<kernel, T>(s) ? s.output_pixels() : index_t{0});
       row_zero_points = ctx.scratch_as<std::int32_t>(conv_slot_rows, static_cast<std::size_t>(2 * rows));
       row_scales = reinterpret_cast<float*>(row_zero_points + rows);
       for (index_t i = 0; i < rows; ++i) {

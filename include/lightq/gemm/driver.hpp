@@ -34,6 +34,18 @@ struct gemm_job {
   /// 0: `a` is packed (a_layout panels). > 0 (kernel_direct_a_v kernels): `a` is A as it is,
   /// rows a_stride elements apart, k_padded elements each (run_gemm_job_direct).
   index_t a_stride = 0;
+  /// Instead of a / a_stride (kernel_direct_a_v kernels): row i of A starts at a_rows[i] and its
+  /// K run j (Kernel::direct_block elements) at a_rows[i] + a_blocks[j]: an implicit GEMM over
+  /// an indirection buffer (conv2d reads a padded copy of the input this way).
+  const void* const* a_rows = nullptr;  ///< each one a `const Kernel::a_type*`
+  const index_t* a_blocks = nullptr;
+  bool a_direct() const noexcept { return a_stride != 0 || a_rows != nullptr; }
+  /// Weight-stationary order: all of K per tile (no K slices) and, within a cache block, the
+  /// row tiles inside the column tiles, so each weight panel stays in L1 while the activation
+  /// rows stream past it from L2. For an A whose rows share their bytes (the windows of a
+  /// convolution read in place: each input pixel in up to KH x KW rows), so A's footprint is
+  /// a fraction of M x K.
+  bool weights_stationary = false;
   const typename Kernel::w_type* w = nullptr;
   gemm_output_tile out;
   std::size_t out_element_size = 4;  ///< unused (the output kind implies it); kept for callers
@@ -117,7 +129,8 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
   // Small M (GEMV-like, one row panel): no K blocking, so each weight panel streams from memory
   // start to end in one pass (the A panel is at most MR x K and stays in cache).
   // (Not for unpacked A: the kernel packs the rows of a tail tile on its stack, kc_block deep.)
-  const index_t kc_block = job.m <= MR && job.a_stride == 0 ? std::max<index_t>(job.k_padded, 1) : Kernel::kc_block;
+  const index_t kc_block = (job.m <= MR && !job.a_direct()) || job.weights_stationary ? std::max<index_t>(job.k_padded, 1)
+                                                                                       : Kernel::kc_block;
   const index_t k_blocks = std::max<index_t>(1, divide_round_up(job.k_padded, kc_block));
   const index_t row_tiles = divide_round_up(job.m, MR), col_tiles = divide_round_up(job.n, NR);
   const gemm_task_grid grid = gemm_grid_for(ctx, row_tiles, col_tiles, MR, NR);
@@ -144,14 +157,51 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
     acc_t* partial = partials ? partials + slot * mc * nc : nullptr;
     a_t* own_block = packing ? blocks + slot * a_block : nullptr;
 
+    // One tile: rows i0.. x columns j0.., K slice [kb, kb + kc) of the mc x nc block at (mb0, nb0).
+    const auto tile = [&](const a_t* a_panels, index_t mb0, index_t nb0, index_t kb, index_t kc, bool first, bool last,
+                          index_t i0, index_t j0) {
+      gemm_tile_args<acc_t> args;
+      args.rows = std::min(MR, job.m - i0);
+      args.cols = std::min(NR, job.n - j0);
+      args.kc = kc;
+      if constexpr (kernel_direct_a_v<Kernel>) {
+        if (job.a_rows) {
+          args.a_rows = job.a_rows + i0;
+          args.a_blocks = job.a_blocks + kb / Kernel::direct_block;
+        } else if (job.a_stride != 0) {
+          args.a = job.a + i0 * job.a_stride + kb;
+          args.a_stride = job.a_stride;
+        } else {
+          args.a = a_panels + ((i0 - mb0) / MR) * a_panel + kb * MR;
+        }
+      } else {
+        args.a = a_panels + ((i0 - mb0) / MR) * a_panel + kb * MR;
+      }
+      args.w = job.w + (j0 / NR) * w_panel + kb * NR;
+      args.accumulate = !first;
+      args.partial = partial ? partial + (i0 - mb0) * nc + (j0 - nb0) : nullptr;
+      args.partial_stride = nc;
+      args.out = last ? &job.out : nullptr;
+      args.row0 = i0;
+      args.col0 = j0;
+      Kernel::run(args);
+    };
     // One mc x nc block, all its K slices. Row panels outside: the activation panel (MR x kc)
     // stays in L1 while the weight panels of the block stream from L2 (the kernels prefetch).
-    // `packed_end`: with pack_block, the rows of the block packed so far.
-    const auto block = [&](const a_t* a_rows, index_t mb0, index_t m_end, index_t nb0, index_t n_end,
+    // Weights-stationary jobs turn the two loops round. `packed_end`: with pack_block, the rows
+    // of the block packed so far.
+    const auto block = [&](const a_t* a_panels, index_t mb0, index_t m_end, index_t nb0, index_t n_end,
                            index_t& packed_end) {
       for (index_t kb = 0, kblock = 0; kblock < k_blocks; ++kblock, kb += kc_block) {
         const index_t kc = std::min(kc_block, job.k_padded - kb);
         const bool first = kblock == 0, last = kblock + 1 == k_blocks;
+        if constexpr (!packing) {
+          if (job.weights_stationary) {
+            for (index_t j0 = nb0; j0 < n_end; j0 += NR)
+              for (index_t i0 = mb0; i0 < m_end; i0 += MR) tile(a_panels, mb0, nb0, kb, kc, first, last, i0, j0);
+            continue;
+          }
+        }
         for (index_t i0 = mb0; i0 < m_end; i0 += MR) {
           if constexpr (packing) {
             // Panels packed right before the tiles that read them, about 16 KiB at a time, so
@@ -162,26 +212,7 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
               pack_block(i0, packed_end, own_block + ((i0 - mb0) / MR) * a_panel);
             }
           }
-          for (index_t j0 = nb0; j0 < n_end; j0 += NR) {
-            gemm_tile_args<acc_t> args;
-            args.rows = std::min(MR, job.m - i0);
-            args.cols = std::min(NR, job.n - j0);
-            args.kc = kc;
-            if (job.a_stride == 0) {
-              args.a = a_rows + ((i0 - mb0) / MR) * a_panel + kb * MR;
-            } else {
-              args.a = job.a + i0 * job.a_stride + kb;
-              args.a_stride = job.a_stride;
-            }
-            args.w = job.w + (j0 / NR) * w_panel + kb * NR;
-            args.accumulate = !first;
-            args.partial = partial ? partial + (i0 - mb0) * nc + (j0 - nb0) : nullptr;
-            args.partial_stride = nc;
-            args.out = last ? &job.out : nullptr;
-            args.row0 = i0;
-            args.col0 = j0;
-            Kernel::run(args);
-          }
+          for (index_t j0 = nb0; j0 < n_end; j0 += NR) tile(a_panels, mb0, nb0, kb, kc, first, last, i0, j0);
         }
       }
     };
@@ -199,7 +230,7 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
       index_t unused = 0;
       for (index_t nb0 = c_begin; nb0 < c_end; nb0 += nc)
         for (index_t mb0 = r_begin; mb0 < r_end; mb0 += mc)
-          block(job.a_stride == 0 ? job.a + (mb0 / MR) * a_panel : job.a, mb0, std::min(r_end, mb0 + mc), nb0, std::min(c_end, nb0 + nc), unused);
+          block(job.a_direct() ? nullptr : job.a + (mb0 / MR) * a_panel, mb0, std::min(r_end, mb0 + mc), nb0, std::min(c_end, nb0 + nc), unused);
     }
   });
 }

@@ -98,6 +98,11 @@ struct gemm_tile_args {
                                ///< `a` is row 0 of the tile's activations as they are, already
                                ///< in a_type's encoding, K contiguous, row r at a + r * a_stride;
                                ///< the kernel reads rows < `rows` and kc elements of each, no more
+  const void* const* a_rows = nullptr;  ///< direct_a kernels, instead of a / a_stride: row r of
+                                        ///< the tile starts at a_rows[r] (an indirection buffer),
+                                        ///< its K in runs of Kernel::direct_block elements, run j
+                                        ///< at a_rows[r] + a_blocks[j] (a_blocks required)
+  const index_t* a_blocks = nullptr;    ///< with a_rows: element offset of each K run of the slice
   const void* w = nullptr;     ///< packed W panel slice: the kernel's w_layout, kc deep
   bool accumulate = false;     ///< start from `partial` (an earlier K slice) instead of zero
   Acc* partial = nullptr;      ///< raw accumulators when `out` is null or `accumulate` is set
@@ -126,7 +131,8 @@ struct gemm_tile_args {
 ///                                           // mc_block % mr == 0, nc_block % nr == 0)
 ///   static void run(const gemm_tile_args<acc_type>& args) noexcept;
 ///   static constexpr bool direct_a;         // optional: run() also reads unpacked activations
-///                                           // (args.a_stride > 0); see kernel_direct_a_v
+///                                           // (args.a_stride > 0 or args.a_rows); see
+///   static constexpr index_t direct_block;  // kernel_direct_a_v; and the K run of a_blocks
 ///
 /// Kernels are stateless: no allocation, no threads, no statics, no validation.
 /// Finishing a tile (args.out set) goes through detail::finish_gemm_tile<Arch>, shared by all.
@@ -140,7 +146,7 @@ template <class Kernel>
 struct kernel_direct_a<Kernel, std::void_t<decltype(Kernel::direct_a)>> : std::bool_constant<Kernel::direct_a> {};
 }  // namespace detail
 
-/// True when Kernel::run reads activations in place (gemm_tile_args::a_stride): a caller whose
+/// True when Kernel::run reads activations in place (gemm_tile_args::a_stride / a_rows): a caller whose
 /// activations are already in the kernel's encoding (uint8 for the VNNI kernel: qu8) and whose
 /// K needs no padding can skip packing A.
 template <class Kernel>

@@ -25,6 +25,8 @@ enum conv_scratch_slot : std::size_t {
   conv_slot_channels = 0,   ///< per-channel arrays of the output stage
   conv_slot_rows = 1,       ///< per-row arrays of the output stage; depthwise: the zero-point row
   conv_slot_packed_a = 2,   ///< 1x1 GEMM: the packed pixel rows
+  conv_slot_windows = 5,    ///< windows read in place: the padded, encoded copy of the input
+  conv_slot_window_rows = 6,  ///< windows read in place: row pointers and K-run offsets
   conv_slot_task0 = 8       ///< implicit GEMM: one slot per task from here
 };
 static_assert(std::size_t{conv_slot_task0} > std::size_t{gemm_slot_partial}, "conv task slots above the GEMM driver's");
@@ -50,6 +52,105 @@ template <class T>
 bool conv_pixels_uniform(const tensor_view<T, 4>& v) noexcept {
   return (v.extent(1) <= 1 || v.stride(1) == v.extent(2) * v.stride(2)) &&
          (v.extent(0) <= 1 || v.stride(0) == v.extent(1) * v.extent(2) * v.stride(2));
+}
+
+/// True when conv_igemm runs a convolution as one GEMM whose kernel reads every output pixel's
+/// window in place (conv_gemm_windows): int8 activations on a kernel_direct_a_v kernel, one group,
+/// C_in a multiple of the kernel's K run (so K needs no padding and no run straddles two taps),
+/// more pixels than one tile, not a 1x1, stride 1, and at most 4 column tiles.
+/// The last two from an A/B of the ResNet-18 3x3 layers (one thread, qu8 and qs8): the im2col
+/// this saves copies 9 C bytes per pixel that N columns then reuse, while reading windows in
+/// place costs the kernel a few percent (indexed broadcasts from scattered lines). Stride 1,
+/// N = 64: +11%; N = 128: +2..4%; N = 256, 512: -3%; stride 2 (the padded copy is 4 pixels per
+/// output pixel, not 1): -1..-5%.
+template <class Kernel, class T>
+bool conv_reads_windows(const conv2d_shape& s) noexcept {
+  if constexpr (kernel_direct_a_v<Kernel> && sizeof(T) == 1 && std::is_same_v<typename Kernel::a_type, std::uint8_t>) {
+    return s.groups == 1 && s.cg % Kernel::direct_block == 0 && s.output_pixels() > Kernel::mr && s.kh * s.kw > 1 &&
+           s.sh == 1 && s.sw == 1 && s.c_out <= 4 * Kernel::nr;
+  } else {
+    (void)s;
+    return false;
+  }
+}
+
+/// The GEMM of a whole convolution (one group): every output pixel a row, written straight into
+/// the evenly spaced output.
+template <class Kernel, class Out>
+gemm_job<Kernel> conv_whole_image_job(const conv2d_shape& s, index_t kp, const typename Kernel::w_type* panels,
+                                      const gemm_output_tile& stage, const tensor_view<Out, 4>& out) {
+  gemm_job<Kernel> job;
+  job.m = s.output_pixels();
+  job.n = s.c_out;
+  job.k_padded = kp;
+  job.w = panels;
+  job.out = stage;
+  job.out.data = out.data();
+  job.out.row_stride = out.stride(2);
+  return job;
+}
+
+/// A convolution as one GEMM over an indirection buffer (conv_reads_windows): the input is copied
+/// once into a padded image (value + shift, i.e. XOR 0x80 for qs8; the border holds the encoded
+/// zero point), row p of A is output pixel p's window (its top-left corner in the padded image)
+/// and K run j (Kernel::direct_block channels of one tap) lies a fixed offset from it, so the
+/// micro-kernel reads the windows where they are: each input pixel is moved once, not once per
+/// tap as by the im2col. The output must be evenly spaced.
+template <class Kernel, class T, class Out>
+void conv_gemm_windows(const conv2d_shape& s, const tensor_view<const T, 4>& in, index_t kp,
+                       const typename Kernel::w_type* panels, const gemm_output_tile& stage, const tensor_view<Out, 4>& out,
+                       context& ctx, int shift, T pad) {
+  using arch_t = typename Kernel::arch;
+  constexpr index_t B = Kernel::direct_block;
+  const index_t c = s.c_in;
+  // The padded image: every row and column some window reads, and no more.
+  const index_t hp = (s.oh - 1) * s.sh + (s.kh - 1) * s.dh + 1, wp = (s.ow - 1) * s.sw + (s.kw - 1) * s.dw + 1;
+  const index_t image = hp * wp * c, pixels = s.output_pixels(), runs = kp / B;
+  auto* padded = ctx.scratch_as<unsigned char>(conv_slot_windows, static_cast<std::size_t>(s.n * image));
+  const auto mask = static_cast<unsigned char>(shift != 0 ? 0x80 : 0);
+  const auto pad_byte = static_cast<unsigned char>(static_cast<unsigned char>(pad) ^ mask);
+  const index_t rows = s.n * hp;
+  const index_t tasks = ctx.threads() > 1 && s.n * image >= (index_t{1} << 17) ? std::min(ctx.threads(), rows) : 1;
+  ctx.run(tasks, [&](index_t task) {
+    const auto range = split_range(rows, tasks, task);
+    for (index_t r = range.first; r < range.second; ++r) {
+      const index_t n = r / hp, iy = r % hp - s.pt;
+      unsigned char* d = padded + r * wp * c;
+      // Padded columns [x0, x1) hold input columns [x0 - pl, x1 - pl); the others the zero point.
+      const index_t x0 = iy < 0 || iy >= s.h ? wp : std::min(wp, s.pl), x1 = iy < 0 || iy >= s.h ? wp : std::min(wp, s.pl + s.w);
+      for (index_t i = 0; i < x0 * c; i += B) fill_bytes<arch_t>(d + i, B, pad_byte);
+      for (index_t px = x0; px < x1; ++px) {
+        const auto* src = reinterpret_cast<const unsigned char*>(&in(n, iy, px - s.pl, 0));
+        for (index_t i = 0; i < c; i += B) copy_bytes_xor<arch_t>(d + px * c + i, src + i, B, mask);
+      }
+      for (index_t i = std::max(x0, x1) * c; i < wp * c; i += B) fill_bytes<arch_t>(d + i, B, pad_byte);
+    }
+  });
+  // Row pointers (one per output pixel) and the offset of each K run (tap-major, as the
+  // weights are packed: K index = (ky * KW + kx) * C_in + channel).
+  auto* bytes = ctx.scratch_as<unsigned char>(conv_slot_window_rows, static_cast<std::size_t>(pixels) * sizeof(const void*) +
+                                                                          static_cast<std::size_t>(runs) * sizeof(index_t));
+  auto* row_ptrs = reinterpret_cast<const void**>(bytes);
+  auto* run_offsets = reinterpret_cast<index_t*>(row_ptrs + pixels);
+  for (index_t p = 0, n = 0, oy = 0, ox = 0; p < pixels; ++p) {
+    row_ptrs[p] = padded + n * image + (oy * s.sh * wp + ox * s.sw) * c;
+    if (++ox == s.ow) {
+      ox = 0;
+      if (++oy == s.oh) {
+        oy = 0;
+        ++n;
+      }
+    }
+  }
+  for (index_t j = 0; j < runs; ++j) {
+    const index_t k0 = j * B, tap = k0 / c;
+    run_offsets[j] = ((tap / s.kw) * s.dh * wp + (tap % s.kw) * s.dw) * c + k0 % c;
+  }
+  gemm_job<Kernel> job = conv_whole_image_job<Kernel>(s, kp, panels, stage, out);
+  job.a_rows = row_ptrs;
+  job.a_blocks = run_offsets;
+  job.weights_stationary = true;
+  run_gemm_job(job, ctx);
 }
 
 /// Packs `rows` (unit column stride) into the kernel's A panels: integers as value + shift
@@ -91,14 +192,7 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
   // y[pixels, C_out] = x[pixels, C_in] * W^T, run by the GEMM driver.
   if (s.pointwise() && s.groups == 1 && in_uniform && out_uniform) {
     const matrix_view<const T> x(in.data(), {pixels, s.c_in}, {in.stride(2), 1});
-    gemm_job<Kernel> job;
-    job.m = pixels;
-    job.n = s.c_out;
-    job.k_padded = kp;
-    job.w = panels;
-    job.out = stage;
-    job.out.data = out.data();
-    job.out.row_stride = out.stride(2);
+    const gemm_job<Kernel> job = conv_whole_image_job<Kernel>(s, kp, panels, stage, out);
     // Activations already in the kernel's encoding (uint8 for VNNI: qu8) with K needing no
     // padding, and at most 8 column tiles: the kernel reads the pixel rows in place, no
     // packing pass. A/B on the MobileNetV2 1x1 layers (qu8, one thread): N = 16..32 +24..32%,
@@ -115,6 +209,13 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
     run_gemm_job_packing(job, ctx, x, [&](const matrix_view<const T>& rows, A* dst) { conv_pack_rows<Kernel>(rows, kp, shift, dst); },
                          conv_slot_packed_a);
     return;
+  }
+
+  if constexpr (kernel_direct_a_v<Kernel> && sizeof(T) == 1) {
+    if (out_uniform && conv_reads_windows<Kernel, T>(s)) {
+      conv_gemm_windows<Kernel>(s, in, kp, panels, stage, out, ctx, shift, pad);
+      return;
+    }
   }
 
   const bool direct_rows = s.pointwise() && in_uniform;  // the input rows are the tile's A rows

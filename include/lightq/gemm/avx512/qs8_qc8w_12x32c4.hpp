@@ -99,7 +99,8 @@ constexpr index_t vnni_a_block = 64;
 /// `Half`: the tile has at most 16 columns (N = 16, or the last block of N = 16 mod 32), so only
 /// the first weight vector is used: one vpdpbusd per row and group instead of two. `Direct`
 /// (12 rows only): A is read in place, row r at args.a + r * args.a_stride (a 1x1 convolution's
-/// uint8 pixels: no packing pass). The accumulators are named variables (not an array) so that
+/// uint8 pixels: no packing pass) or through args.a_rows / a_blocks (a KxK convolution's
+/// windows in a padded copy of its input). The accumulators are named variables (not an array) so that
 /// no compiler keeps them in memory.
 template <int Rows, bool Half, bool Direct = false>
 LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& args) noexcept {
@@ -159,10 +160,22 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
   // fall back to ~92%.
   constexpr index_t prefetch_distance = 2048;
   index_t k_begin = 0;
-  // Where row r of the current K block starts, relative to the block: 64 bytes apart in the
-  // packed panel, a_stride apart in place; and how far the next block is.
-  [[maybe_unused]] const index_t a_row_step = Direct ? args.a_stride : vnni_a_block;
+  // Where row r of the current K block starts, relative to row 0's: 64 bytes on in the packed
+  // panel; in place r * a_stride on, or through an indirection buffer a_rows[r] - a_rows[0]
+  // (then K block j of every row is a_blocks[j] from its start). And how far the next block is.
   constexpr index_t a_block_step = Direct ? vnni_a_block : 12 * vnni_a_block;
+  [[maybe_unused]] std::ptrdiff_t row_delta[12] = {};
+  [[maybe_unused]] const index_t* a_blocks = nullptr;
+  [[maybe_unused]] const std::uint8_t* a_row0 = nullptr;
+  if constexpr (Direct) {
+    if (args.a_rows) {
+      a_row0 = static_cast<const std::uint8_t*>(args.a_rows[0]);
+      for (int r = 1; r < 12; ++r) row_delta[r] = static_cast<const std::uint8_t*>(args.a_rows[r]) - a_row0;
+      a_blocks = args.a_blocks;
+    } else {
+      for (int r = 1; r < 12; ++r) row_delta[r] = r * args.a_stride;
+    }
+  }
   if constexpr (Rows == 1 && !Direct) {
     if (args.row0 == 0) {
       // A one-row job (a GEMV, weights streaming from memory). Its activation row is 64 bytes
@@ -192,6 +205,8 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
   }
   for (index_t k0 = k_begin; k0 < args.kc; k0 += vnni_a_block, a += a_block_step) {
     const std::uint8_t* ab = a;
+    if constexpr (Direct)
+      if (a_blocks) ab = a_row0 + *a_blocks++;
     index_t groups = std::min(args.kc - k0, vnni_a_block) / 4;
     if constexpr (Rows == 1 && !Direct) {
       const bool cached = args.row0 > 0;
@@ -226,7 +241,7 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
 #define LIGHTQ_DOT_ROW(r)                              \
   if constexpr (Rows > r) {                            \
     std::int32_t a4;                                   \
-    __builtin_memcpy(&a4, ab + a_row_step * r, 4);     \
+    __builtin_memcpy(&a4, ab + (r == 0 ? 0 : Direct ? row_delta[r] : vnni_a_block * r), 4); \
     const __m512i av = _mm512_set1_epi32(a4);          \
     LIGHTQ_VPDPBUSD(c##r##_0, av, b0);                 \
     if constexpr (!Half) LIGHTQ_VPDPBUSD(c##r##_1, av, b1); \
@@ -285,7 +300,9 @@ LIGHTQ_ALWAYS_INLINE void vnni_12x32c4_tile(const gemm_tile_args<std::int32_t>& 
     return;
   }
   // Other tiles (int32 outputs, per-row zero points into int8) go through the shared output stage; K-slice partials go straight to memory.
-  alignas(64) std::int32_t tile[12 * 32];
+  // Not over-aligned (the stores are unaligned): an alignas(64) array made every instantiation
+  // keep a frame pointer, one general register fewer for the in-place tile's row offsets.
+  std::int32_t tile[12 * 32];
   std::int32_t* dst = args.out ? tile : args.partial;
   const index_t ds = args.out ? 32 : args.partial_stride;
 #define LIGHTQ_STORE_ROW(r)                           \
@@ -322,10 +339,12 @@ struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
   static constexpr index_t kc_block = 1024, mc_block = 24 * mr, nc_block = 16 * nr;
   static_assert(kc_block % detail::vnni_a_block == 0, "K slices start on an activation block");
 
-  static constexpr bool direct_a = true;  // args.a_stride > 0: uint8 activations read in place
+  // args.a_stride > 0 or args.a_rows: uint8 activations read in place, K in runs of 64 bytes.
+  static constexpr bool direct_a = true;
+  static constexpr index_t direct_block = detail::vnni_a_block;
 
   static void run(const gemm_tile_args<std::int32_t>& args) noexcept {
-    if (args.a_stride != 0) {
+    if (args.a_stride != 0 || args.a_rows) {
       run_direct(args);
       return;
     }
@@ -337,8 +356,11 @@ struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
 
  private:
   // Unpacked A: a full tile reads the rows in place; a tail tile (fewer than 12 rows) copies
-  // its rows into a panel on the stack first (kc <= kc_block: the driver slices K for unpacked
-  // A) and runs the packed tile, so only two tiles are instantiated twice.
+  // its rows into a panel on the stack, kc_block of K at a time, and runs the packed tile on
+  // each piece (the pieces accumulate through args.partial, or a tile on the stack when the
+  // caller has none), so only two tiles are instantiated twice.
+  // The tail is a function of its own: its over-aligned stack arrays would make the full tile's
+  // frame keep rbp, and the in-place tile needs every general register (11 row offsets).
   static void run_direct(const gemm_tile_args<std::int32_t>& args) noexcept {
     if (args.rows == 12) {
       if (args.cols <= 16)
@@ -347,17 +369,39 @@ struct gemm_kernel<arch::avx512_vnni, qs8, qc8w> {
         detail::vnni_12x32c4_tile<12, false, true>(args);
       return;
     }
+    run_direct_tail(args);
+  }
+
+  LIGHTQ_NOINLINE static void run_direct_tail(const gemm_tile_args<std::int32_t>& args) noexcept {
+    constexpr index_t B = detail::vnni_a_block;
     alignas(64) std::uint8_t panel[12 * kc_block];
-    const auto* a = static_cast<const std::uint8_t*>(args.a);
-    const index_t kc = std::min(args.kc, kc_block);
-    for (index_t r = 0; r < args.rows; ++r)
-      for (index_t k0 = 0; k0 < kc; k0 += detail::vnni_a_block)
-        __builtin_memcpy(panel + k0 * 12 + r * detail::vnni_a_block, a + r * args.a_stride + k0,
-                         static_cast<std::size_t>(std::min<index_t>(detail::vnni_a_block, kc - k0)));
-    gemm_tile_args<std::int32_t> packed = args;
-    packed.a = panel;
-    packed.a_stride = 0;
-    run(packed);
+    alignas(64) std::int32_t own_partial[12 * 32];
+    gemm_tile_args<std::int32_t> piece = args;
+    piece.a_stride = 0;
+    piece.a_rows = nullptr;
+    piece.a_blocks = nullptr;
+    piece.a = panel;
+    if (!args.partial) {
+      piece.partial = own_partial;
+      piece.partial_stride = 32;
+    }
+    for (index_t k0 = 0; k0 < args.kc; k0 += kc_block) {
+      const index_t kc = std::min(kc_block, args.kc - k0);
+      for (index_t r = 0; r < args.rows; ++r) {
+        const auto* row = static_cast<const std::uint8_t*>(args.a_rows ? args.a_rows[r] : args.a) +
+                          (args.a_rows ? 0 : r * args.a_stride);
+        for (index_t k = 0; k < kc; k += B) {
+          const index_t j = (k0 + k) / B;  // the K run
+          __builtin_memcpy(panel + k * 12 + r * B, row + (args.a_rows ? args.a_blocks[j] : k0 + k),
+                           static_cast<std::size_t>(std::min<index_t>(B, kc - k)));
+        }
+      }
+      piece.kc = kc;
+      piece.w = static_cast<const std::int8_t*>(args.w) + k0 * nr;
+      piece.accumulate = args.accumulate || k0 > 0;
+      piece.out = k0 + kc >= args.kc ? args.out : nullptr;
+      run(piece);
+    }
   }
 
   template <bool Half>

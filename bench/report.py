@@ -251,16 +251,19 @@ def md_table(header, rows, align_right=True):
     return "\n".join(out)
 
 
+# Order of the dtype classes in tables and pairs.
+CLASS_ORDER = {"fp32": 0, "fp16": 1, "int8": 2, "other": 3}
+
+
 def column_sort_key(column):
     impl, dtypes = impl_of(column), dtypes_of(column)
-    cls_order = {"fp32": 0, "fp16": 1, "int8": 2, "other": 3}
     if impl in LIGHTQ_BACKENDS:
         group = (0, LIGHTQ_BACKENDS.index(impl))
     elif impl in PEERS:
         group = (1, PEERS.index(impl))
     else:
         group = (2, 0)
-    return (group, impl, tag_order(tag_of(column)), cls_order[dtype_class(dtypes)], dtypes)
+    return (group, impl, tag_order(tag_of(column)), CLASS_ORDER[dtype_class(dtypes)], dtypes)
 
 
 def head_of(column):
@@ -592,8 +595,7 @@ def family_section(family, fam_ops, results):
 
     same = same_dtype_pairs(cols, head)
     pairs = same + cross_dtype_pairs(cols, head, total_seconds)
-    cls_order = {"fp32": 0, "fp16": 1, "int8": 2, "other": 3}
-    pairs.sort(key=lambda p: (column_sort_key(p[1])[0], cls_order[dtype_class(dtypes_of(p[1]))], p not in same,
+    pairs.sort(key=lambda p: (column_sort_key(p[1])[0], CLASS_ORDER[dtype_class(dtypes_of(p[1]))], p not in same,
                               dtypes_of(p[1]), dtypes_of(p[0])))
     if not pairs:
         return None

@@ -128,9 +128,7 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
   if (job.m == 0 || job.n == 0) return;
   // Small M (GEMV-like, one row panel): no K blocking, so each weight panel streams from memory
   // start to end in one pass (the A panel is at most MR x K and stays in cache).
-  // (Not for unpacked A: the kernel packs the rows of a tail tile on its stack, kc_block deep.)
-  const index_t kc_block = (job.m <= MR && !job.a_direct()) || job.weights_stationary ? std::max<index_t>(job.k_padded, 1)
-                                                                                       : Kernel::kc_block;
+  const index_t kc_block = job.m <= MR || job.weights_stationary ? std::max<index_t>(job.k_padded, 1) : Kernel::kc_block;
   const index_t k_blocks = std::max<index_t>(1, divide_round_up(job.k_padded, kc_block));
   const index_t row_tiles = divide_round_up(job.m, MR), col_tiles = divide_round_up(job.n, NR);
   const gemm_task_grid grid = gemm_grid_for(ctx, row_tiles, col_tiles, MR, NR);
@@ -164,16 +162,14 @@ void run_gemm_job(const gemm_job<Kernel>& job, context& ctx, PackBlock&& pack_bl
       args.rows = std::min(MR, job.m - i0);
       args.cols = std::min(NR, job.n - j0);
       args.kc = kc;
-      if constexpr (kernel_direct_a_v<Kernel>) {
-        if (job.a_rows) {
+      if (job.a_rows) {
+        if constexpr (kernel_direct_a_v<Kernel>) {
           args.a_rows = job.a_rows + i0;
           args.a_blocks = job.a_blocks + kb / Kernel::direct_block;
-        } else if (job.a_stride != 0) {
-          args.a = job.a + i0 * job.a_stride + kb;
-          args.a_stride = job.a_stride;
-        } else {
-          args.a = a_panels + ((i0 - mb0) / MR) * a_panel + kb * MR;
         }
+      } else if (job.a_stride != 0) {
+        args.a = job.a + i0 * job.a_stride + kb;
+        args.a_stride = job.a_stride;
       } else {
         args.a = a_panels + ((i0 - mb0) / MR) * a_panel + kb * MR;
       }

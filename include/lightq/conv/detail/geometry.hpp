@@ -34,6 +34,16 @@ struct conv2d_shape {
   /// groups == C_in == C_out (one input channel and one output channel per group).
   bool depthwise() const noexcept { return groups > 1 && cg == 1 && ng == 1; }
   index_t output_pixels() const noexcept { return n * oh * ow; }
+  /// Steps (image, oy, ox) to the next output pixel in NHWC order.
+  void next_output_pixel(index_t& image, index_t& oy, index_t& ox) const noexcept {
+    if (++ox == ow) {
+      ox = 0;
+      if (++oy == oh) {
+        oy = 0;
+        ++image;
+      }
+    }
+  }
   bool pointwise() const noexcept {
     return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0;
   }

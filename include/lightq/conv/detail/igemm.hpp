@@ -64,8 +64,12 @@ bool conv_pixels_uniform(const tensor_view<T, 4>& v) noexcept {
 /// N = 64: +11%; N = 128: +2..4%; N = 256, 512: -3%; stride 2 (the padded copy is 4 pixels per
 /// output pixel, not 1): -1..-5%.
 template <class Kernel, class T>
+inline constexpr bool conv_can_read_windows_v =
+    kernel_direct_a_v<Kernel> && sizeof(T) == 1 && std::is_same_v<typename Kernel::a_type, std::uint8_t>;
+
+template <class Kernel, class T>
 bool conv_reads_windows(const conv2d_shape& s) noexcept {
-  if constexpr (kernel_direct_a_v<Kernel> && sizeof(T) == 1 && std::is_same_v<typename Kernel::a_type, std::uint8_t>) {
+  if constexpr (conv_can_read_windows_v<Kernel, T>) {
     return s.groups == 1 && s.cg % Kernel::direct_block == 0 && s.output_pixels() > Kernel::mr && s.kh * s.kw > 1 &&
            s.sh == 1 && s.sw == 1 && s.c_out <= 4 * Kernel::nr;
   } else {
@@ -117,13 +121,14 @@ void conv_gemm_windows(const conv2d_shape& s, const tensor_view<const T, 4>& in,
       const index_t n = r / hp, iy = r % hp - s.pt;
       unsigned char* d = padded + r * wp * c;
       // Padded columns [x0, x1) hold input columns [x0 - pl, x1 - pl); the others the zero point.
-      const index_t x0 = iy < 0 || iy >= s.h ? wp : std::min(wp, s.pl), x1 = iy < 0 || iy >= s.h ? wp : std::min(wp, s.pl + s.w);
+      const bool inside = iy >= 0 && iy < s.h;
+      const index_t x0 = inside ? std::min(wp, s.pl) : wp, x1 = inside ? std::min(wp, s.pl + s.w) : wp;
       for (index_t i = 0; i < x0 * c; i += B) fill_bytes<arch_t>(d + i, B, pad_byte);
       for (index_t px = x0; px < x1; ++px) {
         const auto* src = reinterpret_cast<const unsigned char*>(&in(n, iy, px - s.pl, 0));
         for (index_t i = 0; i < c; i += B) copy_bytes_xor<arch_t>(d + px * c + i, src + i, B, mask);
       }
-      for (index_t i = std::max(x0, x1) * c; i < wp * c; i += B) fill_bytes<arch_t>(d + i, B, pad_byte);
+      for (index_t i = x1 * c; i < wp * c; i += B) fill_bytes<arch_t>(d + i, B, pad_byte);
     }
   });
   // Row pointers (one per output pixel) and the offset of each K run (tap-major, as the
@@ -132,16 +137,8 @@ void conv_gemm_windows(const conv2d_shape& s, const tensor_view<const T, 4>& in,
                                                                           static_cast<std::size_t>(runs) * sizeof(index_t));
   auto* row_ptrs = reinterpret_cast<const void**>(bytes);
   auto* run_offsets = reinterpret_cast<index_t*>(row_ptrs + pixels);
-  for (index_t p = 0, n = 0, oy = 0, ox = 0; p < pixels; ++p) {
+  for (index_t p = 0, n = 0, oy = 0, ox = 0; p < pixels; ++p, s.next_output_pixel(n, oy, ox))
     row_ptrs[p] = padded + n * image + (oy * s.sh * wp + ox * s.sw) * c;
-    if (++ox == s.ow) {
-      ox = 0;
-      if (++oy == s.oh) {
-        oy = 0;
-        ++n;
-      }
-    }
-  }
   for (index_t j = 0; j < runs; ++j) {
     const index_t k0 = j * B, tap = k0 / c;
     run_offsets[j] = ((tap / s.kw) * s.dh * wp + (tap % s.kw) * s.dw) * c + k0 % c;
@@ -211,7 +208,7 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
     return;
   }
 
-  if constexpr (kernel_direct_a_v<Kernel> && sizeof(T) == 1) {
+  if constexpr (conv_can_read_windows_v<Kernel, T>) {
     if (out_uniform && conv_reads_windows<Kernel, T>(s)) {
       conv_gemm_windows<Kernel>(s, in, kp, panels, stage, out, ctx, shift, pad);
       return;
@@ -270,13 +267,7 @@ void conv_igemm(const conv2d_shape& s, const tensor_view<const T, 4>& in, const 
               row_iy[i] = oy * s.sh - s.pt;
               row_ix[i] = ox * s.sw - s.pl;
               row_image[i] = in_bytes + n * s0;
-              if (++ox == s.ow) {
-                ox = 0;
-                if (++oy == s.oh) {
-                  oy = 0;
-                  ++n;
-                }
-              }
+              s.next_output_pixel(n, oy, ox);
             }
             // Tap by tap, the panel rows one after the other: the stores of a K block are
             // contiguous (MR x 64 bytes) and the loads of a stride-1 output row are too.

@@ -5,7 +5,9 @@
 # time over all repetitions and the speed-up over one thread, both ways (best/best and
 # median/median). The best is what the code does when no other tenant gets in the way; the
 # median is what a user sees on the shared machine. Alongside, one peak probe per core, all at
-# once: the sum is what the cores give together (turbo, shared caches and neighbours included).
+# once: the sum is what the cores give together (turbo, shared caches and neighbours included);
+# and the one-thread GEMM itself, one pinned copy per core, all at once: the sum is what the
+# cores give together on this very GEMM, the fair reference for the threaded rows.
 #
 #   bash bench/scaling.sh [--exe PATH] [--rounds N] [--reps N] [--out DIR] [--loader DIR]
 #
@@ -48,6 +50,17 @@ for ((c = 0; c < cores; ++c)); do
   fi
 done
 wait
+# The same one-thread GEMM run once per core, all at once, each copy pinned: what the cores
+# give together on this GEMM (their shared L3, memory and power included), the reference for
+# the threaded rows. On a shared machine the one-thread row itself lands on whichever core the
+# scheduler picks, fast or slow.
+for ((c = 0; c < cores; ++c)); do
+  if [[ ${#pin[@]} -gt 0 ]]; then
+    "${pin[@]}" "$c" "${prefix[@]}" "$exe" --benchmark_filter='BM_gemm_threads/.*/1/real_time$' --benchmark_repetitions="$reps" \
+      --benchmark_min_time=0.2 --benchmark_out="$out/copy_$c.json" --benchmark_out_format=json >/dev/null 2>&1 &
+  fi
+done
+wait
 for ((r = 1; r <= rounds; ++r)); do
   "${prefix[@]}" "$exe" --benchmark_filter='BM_gemm_threads/' --benchmark_repetitions="$reps" --benchmark_min_time=0.2 \
     --benchmark_out="$out/threads_$r.json" --benchmark_out_format=json >/dev/null 2>&1
@@ -83,4 +96,18 @@ if probes:
                                                                 probes[0], st.median(probes), probes[-1]))
     tmax = max(times)
     print("%d threads at their best: %.0f%% of that sum" % (tmax, 100 * ops / min(times[tmax]) / 1e6 / sum(probes)))
+copies = []
+for f in glob.glob(out + "/copy_*.json"):
+    runs = [b["real_time"] for b in json.load(open(f))["benchmarks"] if b.get("run_type") == "iteration"]
+    if runs:
+        copies.append(ops / st.median(runs) / 1e6)
+if copies:
+    copies.sort()
+    tmax = max(times)
+    total = sum(copies)
+    print("\nThe one-thread GEMM, one pinned copy per core, %d at once (medians): sum %.0f GOP/s "
+          "(slowest %.0f, median %.0f, fastest %.0f GOP/s per copy)" % (len(copies), total, copies[0], st.median(copies), copies[-1]))
+    print("%d threads: %.0f%% of that sum at their best, %.0f%% at their median; %.1fx the median copy" %
+          (tmax, 100 * ops / min(times[tmax]) / 1e6 / total, 100 * ops / st.median(times[tmax]) / 1e6 / total,
+           ops / min(times[tmax]) / 1e6 / st.median(copies)))
 PY

@@ -284,6 +284,41 @@ constexpr double clock_chain_per_iteration = 16;
         "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm30", "xmm31");
 }
 [[maybe_unused]] constexpr double vnni_zmm_ops = 16 * 64 * 2;
+// The multiply-add with the loads of lightq's 12 x 32 tiles (VNNI and fp32): per K group two
+// weight vectors and one broadcast per row, 14 loads per 24 multiply-adds, all in L1. What that
+// tile can reach at best, against the register-only probes above. 24 accumulators zmm8..zmm31,
+// weights in zmm0/zmm1, broadcasts rotating over zmm2..zmm7.
+alignas(64) unsigned char tile_probe_operands[12 * 64 + 128];
+#define LIGHTQ_TILE_PROBE_ZERO2(a, b) "vpxord %%zmm" #a ", %%zmm" #a ", %%zmm" #a "\n\tvpxord %%zmm" #b ", %%zmm" #b ", %%zmm" #b "\n\t"
+#define LIGHTQ_TILE_PROBE_ROW(BCAST, OP, off, b, a0, a1) \
+  BCAST " " #off "(%[p]), %%zmm" #b "\n\t" OP " %%zmm0, %%zmm" #b ", %%zmm" #a0 "\n\t" OP " %%zmm1, %%zmm" #b ", %%zmm" #a1 "\n\t"
+#define LIGHTQ_TILE_LOADS_PROBE(name, LOAD, BCAST, OP)                                                          \
+  [[maybe_unused]] void name(std::int64_t n) {                                                                  \
+    const unsigned char* p = tile_probe_operands;                                                               \
+    __asm__ volatile(LIGHTQ_TILE_PROBE_ZERO2(8, 9) LIGHTQ_TILE_PROBE_ZERO2(10, 11) LIGHTQ_TILE_PROBE_ZERO2(12, 13) \
+                         LIGHTQ_TILE_PROBE_ZERO2(14, 15) LIGHTQ_TILE_PROBE_ZERO2(16, 17) LIGHTQ_TILE_PROBE_ZERO2(18, 19) \
+                             LIGHTQ_TILE_PROBE_ZERO2(20, 21) LIGHTQ_TILE_PROBE_ZERO2(22, 23)                        \
+                                 LIGHTQ_TILE_PROBE_ZERO2(24, 25) LIGHTQ_TILE_PROBE_ZERO2(26, 27)                    \
+                                     LIGHTQ_TILE_PROBE_ZERO2(28, 29) LIGHTQ_TILE_PROBE_ZERO2(30, 31)                \
+                     ".p2align 5\n1:\n\t" LOAD " 768(%[p]), %%zmm0\n\t" LOAD " 832(%[p]), %%zmm1\n\t"          \
+                         LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 0, 2, 8, 9) LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 64, 3, 10, 11) \
+                         LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 128, 4, 12, 13) LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 192, 5, 14, 15) \
+                         LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 256, 6, 16, 17) LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 320, 7, 18, 19) \
+                         LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 384, 2, 20, 21) LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 448, 3, 22, 23) \
+                         LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 512, 4, 24, 25) LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 576, 5, 26, 27) \
+                         LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 640, 6, 28, 29) LIGHTQ_TILE_PROBE_ROW(BCAST, OP, 704, 7, 30, 31) \
+                             "sub $1, %[n]\n\tjnz 1b\n\tvzeroupper\n\t"                                           \
+                     : [n] "+r"(n)                                                                               \
+                     : [p] "r"(p)                                                                                \
+                     : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");  \
+  }
+LIGHTQ_TILE_LOADS_PROBE(vnni_tile_zmm, "vmovdqa64", "vpbroadcastd", "vpdpbusd")
+LIGHTQ_TILE_LOADS_PROBE(fma_tile_zmm, "vmovaps", "vbroadcastss", "vfmadd231ps")
+#undef LIGHTQ_TILE_LOADS_PROBE
+#undef LIGHTQ_TILE_PROBE_ROW
+#undef LIGHTQ_TILE_PROBE_ZERO2
+[[maybe_unused]] constexpr double vnni_tile_zmm_ops = 24 * 64 * 2;
+[[maybe_unused]] constexpr double fma_tile_zmm_ops = 24 * 16 * 2;
 #endif  // AVX-512 VNNI
 
 #elif defined(__aarch64__)
@@ -698,7 +733,9 @@ machine_peaks measure() {
 
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VNNI__)
   p.fp32_gflops = add("fp32 FMA vfmadd231ps zmm", "GFLOP/s", fma_zmm, fma_zmm_ops);
+  add("fp32 FMA vfmadd231ps zmm, 12x32 tile loads (L1)", "GFLOP/s", fma_tile_zmm, fma_tile_zmm_ops);
   p.int8_gops = add("int8 VNNI vpdpbusd zmm", "GOP/s", vnni_zmm, vnni_zmm_ops);
+  add("int8 VNNI vpdpbusd zmm, 12x32 tile loads (L1)", "GOP/s", vnni_tile_zmm, vnni_tile_zmm_ops);
 #elif defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
   p.fp32_gflops = add("fp32 FMA vfmadd231ps ymm", "GFLOP/s", fma_ymm, fma_ymm_ops);
   p.int8_maddubs_gops = add("int8 vpmaddubsw+vpmaddwd+vpaddd ymm", "GOP/s", maddubs_ymm, maddubs_ymm_ops);

@@ -12,6 +12,9 @@
 namespace lightq {
 namespace test {
 
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
 /// Bit-for-bit equality of two float arrays (NaN payloads and the sign of zero included).
 inline bool same_bits(const float* a, const float* b, std::size_t n) {
   return n == 0 || std::memcmp(a, b, n * sizeof(float)) == 0;

@@ -12,11 +12,6 @@
 using namespace lightq;
 using namespace lightq::test;
 
-namespace {
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-}  // namespace
-
 TEST_CASE("dtype tokens: storage, range, names") {
   static_assert(std::is_same_v<storage_t<qs8>, std::int8_t> && qs8::qmin == -128 && qs8::qmax == 127);
   static_assert(std::is_same_v<storage_t<qu8>, std::uint8_t> && qu8::qmin == 0 && qu8::qmax == 255);

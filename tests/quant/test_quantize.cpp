@@ -11,9 +11,6 @@ using namespace lightq::test;
 
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
 template <class DType>
 std::vector<std::int32_t> zero_points_of() {
   if constexpr (DType::symmetric) return {0};

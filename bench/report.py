@@ -575,6 +575,33 @@ def case_families(ops, results):
     return {f: fam_ops for f, fam_ops in families.items() if len(fam_ops) > 1}
 
 
+def best_type_lines(fam_ops, cols, cell, head, is_sequence, units):
+    """Count lines of each side at its best: per case, lightq's faster column of a dtype class
+    (qs8 or qu8) against a peer's faster column of that class, where either side has more than one
+    column of the class (else the like-with-like line says it)."""
+    lines = []
+    mine = [c for c in cols if head_of(c) == head]
+    for impl in dict.fromkeys(impl_of(c) for c in cols if impl_of(c) not in LIGHTQ_BACKENDS):
+        for cls in CLASS_ORDER:
+            ours = [c for c in mine if dtype_class(dtypes_of(c)) == cls]
+            theirs = [c for c in cols if impl_of(c) == impl and dtype_class(dtypes_of(c)) == cls]
+            if not ours or not theirs or len(ours) + len(theirs) < 3:
+                continue
+            won = of = 0
+            for op in fam_ops:
+                a = [cell[(op, c)].seconds for c in ours if timed(cell.get((op, c)))]
+                b = [cell[(op, c)].seconds for c in theirs if timed(cell.get((op, c)))]
+                if a and b and not is_sequence(op):
+                    won += min(b) >= min(a)
+                    of += 1
+            if of:
+                def names(cs):
+                    return ("the faster of " if len(cs) > 1 else "") + " / ".join(dtypes_of(c) for c in cs)
+                lines.append(f"- each at its best, {head} {cls} ({names(ours)}) vs {impl} {cls} ({names(theirs)}): "
+                             f"lightq >= {impl} on {won} of {of} {units}")
+    return lines
+
+
 def family_section(family, fam_ops, results):
     """One row per op of the family, one column per lightq / peer pair: t(peer) / t(lightq) for the
     same dtypes, and the cross pairs of cross_dtype_pairs; a count line per pair. Rows timed as a
@@ -633,6 +660,7 @@ def family_section(family, fam_ops, results):
     for label, (_, peer), (won, of) in zip(labels, pairs, counts):
         if of:
             out.append(f"- {label}: lightq >= {impl_of(peer)} on {won} of {of} {units}")
+    out.extend(best_type_lines(fam_ops, cols, cell, head, is_sequence, units))
     if sequences:
         out.append(f"- not counted (a sequence timed as one): {', '.join(sequences)}")
     out.append("")

@@ -10,6 +10,7 @@
 #include <dnnl.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "peers/peer_threads.hpp"
@@ -34,9 +35,25 @@ inline std::string isa_name(int isa) {
   }
 }
 
-/// One-time set-up: one OpenMP thread. Returns a description for the JSON context.
+/// Caps oneDNN's ISA at AVX-512 VNNI (unless DNNL_MAX_CPU_ISA is set in the environment): on a
+/// CPU with AMX, oneDNN's int8 primitives (its convolutions; its GEMM where it would) otherwise
+/// run AMX tiles, an instruction class lightq has no backend for (its %peak is of vpdpbusd).
+/// Must run before the first primitive or ISA query (oneDNN fixes the ISA then); returns the cap
+/// applied ("" when the environment decides).
+inline std::string cap_isa_at_avx512_vnni() {
+  static const std::string cap = [] {
+    if (std::getenv("DNNL_MAX_CPU_ISA")) return std::string();
+    return dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_vnni) == dnnl_success ? std::string("avx512_core_vnni")
+                                                                               : std::string();
+  }();
+  return cap;
+}
+
+/// One-time set-up: one OpenMP thread, the ISA capped at AVX-512 VNNI (the same cap as the conv
+/// primitives: lightq's %peak is of vpdpbusd). Returns a description for the JSON context.
 inline std::string init() {
   static const std::string description = [] {
+    cap_isa_at_avx512_vnni();
     openmp_single_thread();
     const dnnl_version_t* v = dnnl_version();
     std::string s = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +

@@ -25,19 +25,6 @@
 
 namespace lightq::bench::peers::onednn {
 
-/// Caps oneDNN's ISA at AVX-512 VNNI (unless DNNL_MAX_CPU_ISA is set in the environment): on a
-/// CPU with AMX, oneDNN's int8 convolutions otherwise run AMX tiles, an instruction class lightq
-/// has no backend for (its %peak is of vpdpbusd). Must run before the first primitive or ISA
-/// query (oneDNN fixes the ISA then); returns the cap applied ("" when the environment decides).
-inline std::string cap_isa_at_avx512_vnni() {
-  static const std::string cap = [] {
-    if (std::getenv("DNNL_MAX_CPU_ISA")) return std::string();
-    return dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_vnni) == dnnl_success ? std::string("avx512_core_vnni")
-                                                                               : std::string();
-  }();
-  return cap;
-}
-
 /// Geometry of one convolution (batch 1, square stride, no dilation).
 struct conv_geometry {
   std::int64_t h = 0, w = 0, c_in = 0, c_out = 0, kh = 1, kw = 1, stride = 1, groups = 1;

@@ -14,7 +14,9 @@
 # CXX=clang++ picks the compiler. --repetitions 5 --backends all is the exhaustive run
 # (~1,000 benchmarks per backend: expect 30-60 minutes on 2 shared cores).
 # On a fresh Debian/Ubuntu machine it installs what is missing (apt-get when root; otherwise it
-# prints the exact command and stops). Runs pinned to one core, one thread.
+# prints the exact command and stops). Runs pinned to one core, one thread. The repetitions of
+# all benchmarks of an executable run in random order (Google Benchmark's random interleaving),
+# so a lightq case and its peer columns are timed across the same stretch of a shared machine.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -169,7 +171,8 @@ for compiler in $compilers; do
     name="$(basename "$exe")"
     json="$results/$name.json"
     args=(--benchmark_out="$json" --benchmark_out_format=json --benchmark_min_time="$min_time"
-          --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true)
+          --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true
+          --benchmark_enable_random_interleaving=true)
     [[ -n $filter ]] && args+=(--benchmark_filter="$filter")
     say "$name"
     set +e
